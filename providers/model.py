@@ -1,0 +1,166 @@
+"""The common model every provider client maps its answers to.
+
+Nothing here knows about Slack or SQLite: handlers render these objects, the store
+keeps them as JSON (`to_dict` / `from_dict`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+TYPES = ("video", "mooc", "podcast", "app", "course")
+LEVELS = ("beginner", "intermediate", "advanced")
+SORTS = ("best", "random")
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    amount: float
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:g} {self.currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class LearningObject:
+    """One thing a person can learn from, whichever provider it came from.
+
+    `id` is unique within its provider; `provider` is the provider key (``catalog``,
+    ``inokufu``, ``learnflow``, ``learnifier``, ``linkedin``); `source` is who publishes it
+    (edX, YouTube, the organisation…).
+    """
+
+    id: str
+    provider: str
+    title: str
+    url: str
+    source: str = ""
+    description: str = ""
+    type: str | None = None
+    language: str | None = None
+    duration_minutes: int | None = None
+    level: str | None = None
+    image: str | None = None
+    price: Price | None = None
+    enrollable: bool = False
+    topics: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """Globally unique reference, used in button values and `/learn enroll <id>`."""
+        return f"{self.provider}:{self.id}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.price is not None and self.price.amount > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LearningObject:
+        values = dict(data)
+        if values.get("price"):
+            values["price"] = Price(**values["price"])
+        values["topics"] = tuple(values.get("topics") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a person asked for; every provider translates it into its own parameters."""
+
+    keywords: str
+    types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    max_minutes: int | None = None
+    min_minutes: int | None = None
+    level: str | None = None
+    sort: str = "best"
+    limit: int = 20
+
+    def matches(self, item: LearningObject) -> bool:
+        """True when `item` passes the filters (used by providers that cannot filter server-side)."""
+        if self.types and item.type not in self.types:
+            return False
+        if self.languages and item.language not in self.languages:
+            return False
+        if self.level and item.level and item.level != self.level:
+            return False
+        if self.max_minutes is not None and item.duration_minutes is not None:
+            if item.duration_minutes > self.max_minutes:
+                return False
+        if self.min_minutes is not None and item.duration_minutes is not None:
+            if item.duration_minutes < self.min_minutes:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """The person on whose behalf a provider is called."""
+
+    team_id: str
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentResult:
+    status: str  # "enrolled" or "already"
+    message: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One field of a provider's connect form. Secret fields are never shown back."""
+
+    name: str
+    label: str
+    secret: bool = True
+    optional: bool = False
+    hint: str = ""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What the fan-out search and the Enroll button need from a provider client."""
+
+    key: str
+    label: str
+    can_enroll: bool
+
+    async def search(self, query: SearchQuery) -> list[LearningObject]: ...
+
+    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    """How one provider fared in a fan-out: answered (with a count), timed out, or failed."""
+
+    key: str
+    label: str
+    state: str  # "ok", "timeout", "error"
+    count: int = 0
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class SearchOutcome:
+    items: list[LearningObject] = field(default_factory=list)
+    statuses: list[ProviderStatus] = field(default_factory=list)
+
+    @property
+    def answered(self) -> list[ProviderStatus]:
+        return [s for s in self.statuses if s.state == "ok"]
+
+    @property
+    def missing(self) -> list[ProviderStatus]:
+        return [s for s in self.statuses if s.state != "ok"]
