@@ -143,7 +143,7 @@ class HttpClient:
         try:
             response = await self._client.request(method, url, params=params, json=json, data=data,
                                                   headers=headers, auth=auth)
-        except httpx.TimeoutException as err:
+        except httpx.TimeoutException:
             raise ProviderDown(self.label, f"{self.label} took too long to answer.") from None
         except httpx.TransportError:
             raise ProviderDown(self.label, f"{self.label} could not be reached.") from None

@@ -118,6 +118,18 @@ class EnrollmentResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a person is in an enrolled course, as the provider reports it."""
+
+    completed: int
+    total: int
+
+    @property
+    def ratio(self) -> float:
+        return self.completed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialField:
     """One field of a provider's connect form. Secret fields are never shown back."""
 
@@ -139,6 +151,13 @@ class Provider(Protocol):
     async def search(self, query: SearchQuery) -> list[LearningObject]: ...
 
     async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult: ...
+
+
+@runtime_checkable
+class ProgressReporter(Protocol):
+    """Optional: providers that can say how far a person is in an enrolled course."""
+
+    async def progress(self, external_id: str, learner: Learner) -> Progress | None: ...
 
 
 @dataclass(frozen=True, slots=True)

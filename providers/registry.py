@@ -18,7 +18,10 @@ from providers.errors import NotConfigured
 from providers.model import CredentialField, Provider
 
 Credentials = dict[str, str]
-Builder = Callable[[HttpClient, Credentials, Mapping[str, str]], Provider]
+Persist = Callable[[Credentials], None]
+Builder = Callable[[HttpClient, Credentials, Mapping[str, str], Persist | None], Provider]
+"""Builds a provider: (its shared HttpClient, the credentials, the environment, and a
+callback that stores refreshed credentials, e.g. a new LearnFlow token pair)."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +97,13 @@ class ProviderHub:
             return workspace, "workspace"
         return {}, ""
 
-    def bind(self, key: str, credentials: Credentials) -> Provider:
+    def bind(self, key: str, credentials: Credentials, persist: Persist | None = None) -> Provider:
         if key in self.extra:
             return self.extra[key]
         spec = self.specs[key]
         if spec.missing(credentials):
             raise NotConfigured(spec.label)
-        return spec.build(self.http[key], credentials, self.env)
+        return spec.build(self.http[key], credentials, self.env, persist)
 
     def available(self, personal: Mapping[str, Credentials],
                   shared: Mapping[str, Credentials]) -> tuple[list[Provider], dict[str, str]]:
