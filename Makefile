@@ -27,7 +27,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
 lrs:
-	@true
+	@PYTHON=$(PYTHON) bash scripts/lrs.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,13 @@
+"""Slack listeners. `register_all` is the one place that lists them (no auto-discovery)."""
+
+from slack_bolt import App
+
+from handlers import buttons, forms, home, learn, messages
+from handlers.deps import Deps
+
+MODULES = (learn, messages, home, forms, buttons)
+
+
+def register_all(app: App, deps: Deps) -> None:
+    for module in MODULES:
+        module.register(app, deps)

@@ -1,0 +1,83 @@
+"""The app factory: settings in, a wired Bolt app out. No module-level app object."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import httpx
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import Settings
+from bot.logs import redactor
+from handlers import register_all
+from handlers.deps import Deps
+from handlers.slack import problem_for
+from providers.catalog import CatalogProvider, bundled_rows
+from providers.registry import ProviderHub, ProviderSpec
+from providers.runner import LoopThread
+from store.catalog import load_bundled
+from store.crypto import Vault, resolve_keys
+from store.pool import ThreadLocalDatabase
+
+logger = logging.getLogger(__name__)
+
+
+class RedactingVault(Vault):
+    """A vault that tells the log redactor about every credential it decrypts."""
+
+    def decrypt(self, token: str) -> dict[str, str]:
+        values = super().decrypt(token)
+        redactor.add(*values.values())
+        return values
+
+
+def provider_specs() -> list[ProviderSpec]:
+    """Every remote provider, in the order their results are interleaved."""
+    from providers import inokufu, learnflow, learnifier, linkedin, records
+
+    return [inokufu.SPEC, linkedin.SPEC, learnflow.SPEC, learnifier.SPEC, records.SPEC]
+
+
+def build_deps(settings: Settings, *,
+               transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> Deps:
+    """Open the store, load the bundled catalog and create each provider's HTTP client once."""
+    redactor.add(settings.bot_token, settings.signing_secret, settings.app_token, settings.secret_key)
+    db = ThreadLocalDatabase(settings.db_path)
+    keys, key_path = resolve_keys(settings.secret_key, settings.db_path)
+    if key_path is not None:
+        logger.info("credentials are encrypted with the key in %s", key_path)
+    redactor.add(*keys)
+    load_bundled(db, bundled_rows())
+    for spec in provider_specs():
+        redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
+    hub = ProviderHub(provider_specs(), settings.env, transports=transports,
+                      extra={"catalog": CatalogProvider(db)})
+    return Deps(db=db, vault=RedactingVault(keys), hub=hub, runner=LoopThread(),
+                deadline=settings.search_deadline)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """A Web API client pointed at `SLACK_API_URL`, retrying Slack's 429s after `Retry-After`."""
+    client = WebClient(token=settings.bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+    app = App(
+        client=slack_client(settings),
+        signing_secret=settings.signing_secret or "",
+        request_verification_enabled=not socket_mode,
+    )
+    register_all(app, deps)
+
+    @app.error
+    def on_error(error, body, respond):
+        problem = problem_for(error)
+        if body.get("response_url"):
+            respond(text=problem.text, response_type="ephemeral")
+
+    return app

@@ -1,0 +1,56 @@
+"""Logging set-up with a filter that redacts secrets from every log record."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+TOKEN_PATTERNS = (
+    re.compile(r"xox[a-z]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"),  # Fernet tokens
+)
+REDACTED = "[redacted]"
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces known secret values and token-shaped strings in log messages and tracebacks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, *secrets: str | None) -> None:
+        with self._lock:
+            self._secrets.update(s for s in secrets if s and len(s) >= 6)
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        for pattern in TOKEN_PATTERNS:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+redactor = SecretRedactor()
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Send logs to stderr through the redactor."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

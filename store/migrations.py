@@ -1,0 +1,151 @@
+"""learnbot's own tables, one migration per schema change.
+
+Every table is keyed by ``team_id`` and ``user_id`` so one workspace never reads
+another's rows. Where a duplicate row would be a bug (two saved copies of an item, two
+enrolment attempts, two digests in a week), the natural key is the primary key, so
+SQLite refuses the duplicate instead of the code having to remember to check.
+
+Lists and item payloads are stored as JSON text. Timestamps are ISO 8601 UTC text.
+Never edit a migration that has shipped: add a new one below.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("learnbot")
+
+PERSON = ("team_id", "user_id")
+
+
+@migrations()
+def create_users(db: Database) -> None:
+    db["users"].create(
+        {
+            "team_id": str,
+            "user_id": str,
+            "tz": str,
+            "locale": str,
+            "email": str,
+            "name": str,
+            "tz_checked_at": str,
+            "created_at": str,
+            "digest_notice_sent": int,
+        },
+        pk=PERSON,
+        not_null={"created_at", "digest_notice_sent"},
+        defaults={"digest_notice_sent": 0},
+    )
+
+
+@migrations()
+def create_preferences(db: Database) -> None:
+    db["preferences"].create(
+        {
+            "team_id": str,
+            "user_id": str,
+            "topics": str,
+            "languages": str,
+            "types": str,
+            "providers": str,
+            "max_minutes": int,
+            "digest_day": int,
+            "digest_time": str,
+            "digest_enabled": int,
+            "snoozed_week": str,
+            "explicit": int,
+            "updated_at": str,
+        },
+        pk=PERSON,
+        not_null={"digest_day", "digest_time", "digest_enabled", "explicit", "updated_at"},
+    )
+
+
+@migrations()
+def create_credentials(db: Database) -> None:
+    # Workspace-shared credentials use user_id "" rather than NULL: SQLite treats NULLs
+    # as distinct in a key, which would allow two shared rows for one provider.
+    db["credentials"].create(
+        {"team_id": str, "user_id": str, "provider": str, "token": str, "updated_at": str},
+        pk=(*PERSON, "provider"),
+        not_null={"token", "updated_at"},
+    )
+
+
+@migrations()
+def create_saved_items(db: Database) -> None:
+    db["saved_items"].create(
+        {"team_id": str, "user_id": str, "ref": str, "item": str, "saved_at": str},
+        pk=(*PERSON, "ref"),
+        not_null={"item", "saved_at"},
+    )
+
+
+@migrations()
+def create_enrollments(db: Database) -> None:
+    db["enrollments"].create(
+        {
+            "team_id": str,
+            "user_id": str,
+            "ref": str,
+            "provider": str,
+            "item": str,
+            "status": str,
+            "external_id": str,
+            "progress_completed": int,
+            "progress_total": int,
+            "idempotency_key": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk=(*PERSON, "ref"),
+        not_null={"provider", "item", "status", "idempotency_key", "created_at", "updated_at"},
+    )
+
+
+@migrations()
+def create_searches(db: Database) -> None:
+    db["searches"].create(
+        {
+            "id": int,
+            "team_id": str,
+            "user_id": str,
+            "text": str,
+            "query": str,
+            "items": str,
+            "statuses": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={*PERSON, "text", "query", "items", "statuses", "created_at"},
+    )
+    db["searches"].create_index([*PERSON, "id"])
+
+
+@migrations()
+def create_seen_items(db: Database) -> None:
+    db["seen_items"].create(
+        {"team_id": str, "user_id": str, "ref": str, "via": str, "first_seen": str},
+        pk=(*PERSON, "ref"),
+        not_null={"via", "first_seen"},
+    )
+
+
+@migrations()
+def create_digest_ledger(db: Database) -> None:
+    db["digest_ledger"].create(
+        {
+            "team_id": str,
+            "user_id": str,
+            "week": str,
+            "status": str,
+            "claimed_by": str,
+            "claimed_at": str,
+            "sent_at": str,
+            "message_ts": str,
+            "channel": str,
+        },
+        pk=(*PERSON, "week"),
+        not_null={"status", "claimed_by", "claimed_at"},
+    )
+    db["digest_ledger"].create_index(["week", "status"])

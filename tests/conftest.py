@@ -1,0 +1,83 @@
+"""Fixtures shared across the suite: settings, the wired app served over real HTTP, fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import build_deps, create_app
+from bot.config import Settings
+from bot.server import make_http_server
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
+
+
+@pytest.fixture
+def slack_api():
+    api = FakeSlackApi(users={
+        "U1": SlackUser("U1", tz="Europe/Paris", email="ada@example.com"),
+        "U2": SlackUser("U2", tz="America/New_York", email="grace@example.com"),
+        "UADMIN": SlackUser("UADMIN", tz="UTC", email="admin@example.com", is_admin=True),
+    })
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def response_urls():
+    receiver = ResponseUrlReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def env(tmp_path, slack_api) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api.api_url,
+        "LEARNBOT_DB": str(tmp_path / "learnbot.db"),
+        "LEARNBOT_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+
+
+@pytest.fixture
+def transports() -> dict[str, httpx.AsyncBaseTransport]:
+    """Provider transports for a test to fill: key → httpx.MockTransport."""
+    return {}
+
+
+@pytest.fixture
+def deps(env, transports):
+    deps = build_deps(Settings.from_env(env), transports=transports)
+    yield deps
+    deps.runner.run(deps.hub.aclose())
+    deps.runner.stop()
+    deps.db.close()
+
+
+@pytest.fixture
+def app(env, deps):
+    return create_app(Settings.from_env(env), deps)
+
+
+@pytest.fixture
+def served_app(app):
+    server = make_http_server(app, "127.0.0.1", 0)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def slack(served_app, response_urls) -> SlackDriver:
+    return SlackDriver(served_app, response_urls.url)
+
+
+@pytest.fixture
+def run_async():
+    return asyncio.run

@@ -1,0 +1,388 @@
+"""Learnifier client against a fake that answers like Learnifier's Swagger file (REFERENCE.md §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+
+import httpx
+import pytest
+
+from providers.base import HttpClient
+from providers.errors import AuthError, BadRequest, BadResponse, NotFound, ProviderDown, RateLimited
+from providers.learnifier import SPEC, LearnifierClient, participation_extid, read_error
+from providers.model import Learner, LearningObject, Progress, SearchQuery
+from providers.registry import ProviderHub
+
+BASE_URL = "https://acme.learnifier.test"
+ORG = "42"
+# The document's own example: key "Aladdin", secret "open sesame".
+CREDENTIALS = {"key": "Aladdin", "secret": "open sesame", "org": ORG}
+BASIC_HEADER = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+LEARNER = Learner(team_id="T1", user_id="U1", email="ada@example.org", name="Ada")
+
+PYTHON = {
+    "id": 1001, "orgId": 42, "name": "py-intro-internal", "userTitle": "Python for analysts",
+    "userDescription": "Data wrangling with pandas.", "status": "ACTIVATED", "locale": "en-US",
+    "adminUrl": "https://acme.learnifier.test/admin/project/1001",
+}
+SAFETY = {
+    "id": 1002, "orgId": 42, "name": "Säkerhet", "userTitle": "Fire safety", "userDescription": None,
+    "status": "ACTIVATED", "locale": "sv-SE", "adminUrl": "https://acme.learnifier.test/admin/project/1002",
+}
+DRAFT = {**PYTHON, "id": 1003, "userTitle": "Python draft", "status": "NEW"}
+RETIRED = {**PYTHON, "id": 1004, "userTitle": "Python 2 (retired)", "status": "DISABLED"}
+
+
+async def no_sleep(_seconds: float) -> None:
+    pass
+
+
+class FakeLearnifier:
+    """The Admin API endpoints learnbot uses, with Basic auth, 201/409 and Location headers."""
+
+    def __init__(self, projects=(PYTHON, SAFETY)):
+        self.projects = {str(p["id"]): p for p in projects}
+        self.participations: list[dict] = []
+        self.requests: list[httpx.Request] = []
+
+    def add_participation(self, project_id, email, extid=None, activated=False, **fields):
+        participation = {"id": 500 + len(self.participations), "projectId": int(project_id),
+                         "email": email, "externalId": extid, "activated": activated,
+                         "activitiesCompleted": 0, "activitiesTotal": 8, **fields}
+        self.participations.append(participation)
+        return participation
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.headers.get("authorization") != BASIC_HEADER:
+            return httpx.Response(401, json={"code": 401, "message": "Bad credentials"})
+        path = request.url.path
+        if request.method == "GET" and path == f"/orgunits/{ORG}/projects":
+            return httpx.Response(200, json=list(self.projects.values()))
+        if request.method == "GET" and path == "/extparticipation":
+            return self._by_extid(request.url.params["extid"])
+        if match := re.fullmatch(rf"/orgunits/{ORG}/projects/(\d+)/participants", path):
+            return self._add(match[1], json.loads(request.content))
+        if match := re.fullmatch(rf"/orgunits/{ORG}/projects/(\d+)/participants/(\d+)/activate", path):
+            return self._activate(int(match[2]))
+        return httpx.Response(404, json={"message": "No such resource"})
+
+    def _by_extid(self, extid):
+        # `email` is the fake's own bookkeeping: a Participation carries only the userId.
+        for participation in self.participations:
+            if participation["externalId"] == extid:
+                return httpx.Response(200, json={k: v for k, v in participation.items() if k != "email"})
+        return httpx.Response(404)
+
+    def _add(self, project_id, body):
+        existing = [p for p in self.participations
+                    if p["projectId"] == int(project_id) and p["email"] == body["email"]]
+        participation = existing[0] if existing else self.add_participation(project_id, body["email"],
+                                                                            body.get("extid"))
+        location = f"{BASE_URL}/orgunits/{ORG}/projects/{project_id}/participants/{participation['id']}"
+        if existing:
+            return httpx.Response(409, headers={"Location": location},
+                                  json={"code": 409, "message": "Participant already exists"})
+        return httpx.Response(201, headers={"Location": location})
+
+    def _activate(self, participant_id):
+        for participation in self.participations:
+            if participation["id"] == participant_id:
+                participation["activated"] = True
+                return httpx.Response(201)
+        return httpx.Response(404)
+
+    def calls(self) -> list[str]:
+        return [f"{r.method} {r.url.path}" for r in self.requests]
+
+
+def client_for(handler, credentials=CREDENTIALS) -> LearnifierClient:
+    http = HttpClient(SPEC.label, BASE_URL, transport=httpx.MockTransport(handler),
+                      read_error=SPEC.read_error)
+    http.sleep = no_sleep
+    return SPEC.build(http, dict(credentials), {}, None)
+
+
+def answer(status, body=None, headers=None):
+    """A handler that always gives the same answer."""
+    def handler(request):
+        if isinstance(body, (bytes, str)):
+            return httpx.Response(status, content=body, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+    return handler
+
+
+def search(client, keywords="", **filters):
+    return asyncio.run(client.search(SearchQuery(keywords, **filters)))
+
+
+def course(project) -> LearningObject:
+    """The search result for `project`, as the Enroll button hands it back."""
+    return LearningObject(id=str(project["id"]), provider="learnifier", title=project["userTitle"],
+                          url=project["adminUrl"], source="Learnifier", type="course", enrollable=True)
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+def test_every_request_carries_basic_auth_of_key_and_secret():
+    fake = FakeLearnifier()
+    search(client_for(fake))
+    assert fake.requests[0].headers["authorization"] == BASIC_HEADER
+
+
+def test_every_request_declares_json_as_the_document_requires():
+    fake = FakeLearnifier()
+    search(client_for(fake))
+    assert fake.requests[0].headers["content-type"] == "application/json"
+
+
+def test_wrong_secret_is_an_auth_error():
+    fake = FakeLearnifier()
+    with pytest.raises(AuthError):
+        search(client_for(fake, {**CREDENTIALS, "secret": "wrong"}))
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+def test_search_lists_the_projects_of_the_configured_org_unit():
+    fake = FakeLearnifier()
+    search(client_for(fake))
+    assert fake.calls() == [f"GET /orgunits/{ORG}/projects"]
+
+
+def test_search_maps_a_project_to_a_course():
+    assert search(client_for(FakeLearnifier([PYTHON])), "python") == [
+        LearningObject(id="1001", provider="learnifier", title="Python for analysts",
+                       url="https://acme.learnifier.test/admin/project/1001", source="Learnifier",
+                       description="Data wrangling with pandas.", type="course", language="en",
+                       enrollable=True)
+    ]
+
+
+def test_search_falls_back_to_the_internal_name_and_the_project_address():
+    bare = {"id": 7, "name": "Onboarding"}
+    [item] = search(client_for(FakeLearnifier([bare])))
+    assert (item.title, item.url) == ("Onboarding", f"{BASE_URL}/orgunits/{ORG}/projects/7")
+
+
+@pytest.mark.parametrize(("keywords", "expected_ids"), [
+    ("", ["1001", "1002"]),
+    ("python", ["1001"]),
+    ("PYTHON Analysts", ["1001"]),
+    ("pandas", ["1001"]),  # found in the description
+    ("python fire", []),  # every word must match
+    ("cooking", []),
+])
+def test_search_keeps_projects_holding_every_keyword(keywords, expected_ids):
+    items = search(client_for(FakeLearnifier()), keywords)
+    assert [item.id for item in items] == expected_ids
+
+
+def test_search_skips_projects_participants_cannot_be_activated_in():
+    items = search(client_for(FakeLearnifier([PYTHON, DRAFT, RETIRED])), "python")
+    assert [item.id for item in items] == ["1001"]
+
+
+def test_search_applies_the_query_filters_locally():
+    items = search(client_for(FakeLearnifier()), languages=("sv",))
+    assert [item.id for item in items] == ["1002"]
+
+
+def test_search_returns_at_most_the_query_limit():
+    items = search(client_for(FakeLearnifier()), limit=1)
+    assert [item.id for item in items] == ["1001"]
+
+
+def test_search_of_an_org_unit_without_projects_is_empty():
+    assert search(client_for(FakeLearnifier([]))) == []
+
+
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"projects": []}', b'[{"name": "no id"}]'])
+def test_search_answer_that_is_not_a_project_list_is_a_bad_response(body):
+    with pytest.raises(BadResponse):
+        search(client_for(answer(200, body)))
+
+
+# --- enrolment ------------------------------------------------------------------------
+
+
+def enroll(client, project=PYTHON, learner=LEARNER):
+    return asyncio.run(client.enroll(course(project), learner))
+
+
+def test_enroll_adds_the_participant_by_email_then_activates_it():
+    fake = FakeLearnifier()
+    result = enroll(client_for(fake))
+    assert fake.calls() == [f"POST /orgunits/{ORG}/projects/1001/participants",
+                            f"POST /orgunits/{ORG}/projects/1001/participants/500/activate"]
+    assert json.loads(fake.requests[0].content) == {"email": "ada@example.org",
+                                                    "extid": "learnbot:T1:U1:1001"}
+    assert fake.participations[0]["activated"] is True
+    assert (result.status, result.external_id) == ("enrolled", "learnbot:T1:U1:1001")
+
+
+def test_enroll_reads_the_participant_id_from_a_json_body_without_location():
+    def handler(request):
+        if request.url.path.endswith("/participants"):
+            return httpx.Response(201, json={"id": 77, "activated": False})
+        seen.append(request.url.path)
+        return httpx.Response(201)
+    seen = []
+    enroll(client_for(handler))
+    assert seen == [f"/orgunits/{ORG}/projects/1001/participants/77/activate"]
+
+
+def test_enroll_without_a_participant_id_in_the_answer_is_a_bad_response():
+    with pytest.raises(BadResponse):
+        enroll(client_for(answer(201)))
+
+
+@pytest.mark.parametrize(("activated", "expected_calls"), [
+    (False, 3),  # an earlier enrolment stopped before activating: finish it
+    (True, 2),
+])
+def test_enroll_when_learnbot_already_added_the_participant(activated, expected_calls):
+    fake = FakeLearnifier()
+    fake.add_participation("1001", LEARNER.email, participation_extid(LEARNER, "1001"), activated)
+    result = enroll(client_for(fake))
+    assert (result.status, result.external_id) == ("already", "learnbot:T1:U1:1001")
+    assert len(fake.requests) == expected_calls
+    assert fake.participations[0]["activated"] is True
+
+
+def test_enroll_leaves_a_participant_an_admin_added_as_it_is():
+    fake = FakeLearnifier()
+    fake.add_participation("1001", LEARNER.email, extid="hr-system-9", activated=False)
+    result = enroll(client_for(fake))
+    assert (result.status, result.external_id) == ("already", None)
+    assert fake.participations[0]["activated"] is False
+
+
+@pytest.mark.parametrize("email", [None, ""])
+def test_enroll_without_an_email_explains_the_missing_permission(email):
+    fake = FakeLearnifier()
+    learner = Learner(team_id="T1", user_id="U1", email=email)
+    with pytest.raises(BadRequest, match="users:read.email"):
+        enroll(client_for(fake), learner=learner)
+    assert fake.requests == []
+
+
+def test_enroll_reports_why_activation_failed():
+    def handler(request):
+        if request.url.path.endswith("/activate"):
+            return httpx.Response(406, json={"message": "Could not activate",
+                                             "failures": [{"message": "No licences left",
+                                                           "productId": "p1", "type": "quota"}]})
+        return FakeLearnifier()(request)
+    with pytest.raises(BadRequest) as raised:
+        enroll(client_for(handler))
+    assert raised.value.sentence == ("Learnifier did not accept the request (HTTP 406). "
+                                     "(Could not activate; No licences left.)")
+
+
+# --- progress -------------------------------------------------------------------------
+
+
+def test_progress_counts_completed_activities_of_the_participation():
+    fake = FakeLearnifier()
+    fake.add_participation("1001", LEARNER.email, "learnbot:T1:U1:1001", True,
+                           activitiesCompleted=3.0, activitiesTotal=8)
+    progress = asyncio.run(client_for(fake).progress("learnbot:T1:U1:1001", LEARNER))
+    assert progress == Progress(completed=3, total=8)
+    assert fake.requests[0].url.params["extid"] == "learnbot:T1:U1:1001"
+
+
+def test_progress_with_unreadable_counts_is_a_bad_response():
+    fake = FakeLearnifier()
+    fake.add_participation("1001", LEARNER.email, "learnbot:T1:U1:1001", True, activitiesCompleted="many")
+    with pytest.raises(BadResponse):
+        asyncio.run(client_for(fake).progress("learnbot:T1:U1:1001", LEARNER))
+
+
+def test_progress_of_a_participation_learnifier_no_longer_knows_is_none():
+    assert asyncio.run(client_for(FakeLearnifier()).progress("learnbot:T1:U1:1001", LEARNER)) is None
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "error_type"), [
+    (401, AuthError),
+    (403, AuthError),
+    (404, NotFound),
+    (429, RateLimited),
+    (500, ProviderDown),
+])
+def test_http_failures_become_typed_errors_quoting_learnifier(status, error_type):
+    handler = answer(status, {"code": 17, "message": "Something specific"})
+    with pytest.raises(error_type) as raised:
+        search(client_for(handler))
+    assert "(Something specific; code 17.)" in raised.value.sentence
+
+
+def test_a_429_with_a_short_retry_after_is_retried():
+    answers = iter([httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(200, json=[PYTHON])])
+    items = search(client_for(lambda request: next(answers)))
+    assert [item.id for item in items] == ["1001"]
+
+
+def test_a_429_with_a_long_retry_after_reports_the_wait():
+    with pytest.raises(RateLimited) as raised:
+        search(client_for(answer(429, {"message": "Slow down"}, {"Retry-After": "120"})))
+    assert raised.value.retry_after == 120
+
+
+def test_a_timeout_is_reported_as_learnifier_being_down():
+    def handler(request):
+        raise httpx.ReadTimeout("timed out", request=request)
+    with pytest.raises(ProviderDown, match="took too long"):
+        search(client_for(handler))
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    ({"code": 1002, "field": "email", "message": "Invalid email"}, "Invalid email; field “email”; code 1002"),
+    ({"message": "Project is disabled"}, "Project is disabled"),
+    ({"message": "Cannot activate", "failures": [{"message": "Seat limit"}, {"type": "x"}]},
+     "Cannot activate; Seat limit"),
+    ({}, None),
+    ([1, 2], None),
+])
+def test_read_error_turns_the_error_body_into_a_detail(body, detail):
+    assert read_error(httpx.Response(400, json=body)) == detail
+
+
+# --- secrets --------------------------------------------------------------------------
+
+
+SECRET_CREDENTIALS = {"key": "key-5f1c2d", "secret": "s3cr3t-9a7b", "org": ORG}
+SECRET_VALUES = ["key-5f1c2d", "s3cr3t-9a7b",
+                 base64.b64encode(b"key-5f1c2d:s3cr3t-9a7b").decode()]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 500])
+def test_credentials_never_appear_in_errors_reprs_or_logs(status, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = client_for(answer(status, {"message": "refused"}), SECRET_CREDENTIALS)
+    with pytest.raises(Exception) as raised:
+        search(client)
+    shown = " ".join([str(raised.value), repr(raised.value), repr(client), caplog.text])
+    assert not [secret for secret in SECRET_VALUES if secret in shown]
+
+
+# --- wiring ---------------------------------------------------------------------------
+
+
+def test_the_hub_builds_the_client_from_the_workspace_environment():
+    fake = FakeLearnifier()
+    env = {"LEARNBOT_LEARNIFIER_URL": "https://acme.learnifier.test", "LEARNBOT_LEARNIFIER_KEY": "Aladdin",
+           "LEARNBOT_LEARNIFIER_SECRET": "open sesame", "LEARNBOT_LEARNIFIER_ORG": ORG}
+    hub = ProviderHub([SPEC], env, transports={"learnifier": httpx.MockTransport(fake)})
+    [provider], _skipped = hub.available({}, {})
+    items = asyncio.run(provider.search(SearchQuery("fire")))
+    assert [item.id for item in items] == ["1002"]

@@ -1,0 +1,526 @@
+"""Learning records: the xAPI statements client, the week summary and the text bar chart.
+
+Client behaviour is specified against fakes (httpx.MockTransport) and, at the end, against
+a real Ralph LRS started on 127.0.0.1 by the `ralph_lrs` fixture (tests/providers/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from providers.base import HttpClient
+from providers.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    NotConfigured,
+    ProviderDown,
+    RateLimited,
+)
+from providers.records import (
+    SPEC,
+    LearningRecords,
+    bar_chart,
+    duration_seconds,
+    read_error,
+    summarise_week,
+)
+from providers.registry import ProviderHub
+
+BASE = "https://lrs.example/xAPI"
+ALICE = "alice@example.com"
+SINCE = datetime(2024, 3, 24, 23, 0, tzinfo=UTC)
+PASSWORD = "s3cret-pa55word"
+API_KEY = "ak-0123456789abcdef"
+BASIC = {"username": "lms", "password": PASSWORD}
+PARIS = ZoneInfo("Europe/Paris")
+WEEK = date(2024, 3, 25)  # a Monday; Paris moves to summer time on Sunday the 31st
+
+
+class FakeLRS:
+    """Answers each request with the next of `answers` and remembers the requests."""
+
+    def __init__(self, *answers: httpx.Response | Exception):
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+def make_http(lrs: FakeLRS | None = None, base: str = BASE) -> HttpClient:
+    transport = httpx.MockTransport(lrs) if lrs else None
+    http = HttpClient(SPEC.label, base, transport=transport, read_error=SPEC.read_error)
+    http.sleep = _no_sleep
+    return http
+
+
+def run(http: HttpClient, coroutine):
+    async def main():
+        try:
+            return await coroutine
+        finally:
+            await http.aclose()
+    return asyncio.run(main())
+
+
+def read(lrs: FakeLRS, credentials=BASIC, **kwargs) -> list[dict]:
+    http = make_http(lrs)
+    return run(http, LearningRecords(http, credentials).statements(ALICE, SINCE, **kwargs))
+
+
+def page(*statements: dict, more: str | None = None) -> httpx.Response:
+    body = {"statements": list(statements), **({"more": more} if more is not None else {})}
+    return httpx.Response(200, json=body)
+
+
+def statement(timestamp: str = "2024-03-25T09:00:00+00:00", *, verb: str = "experienced",
+              activity: str = "python", duration: str | None = None,
+              completion: bool | None = None, name: dict | None = None) -> dict:
+    result = {key: value for key, value in (("duration", duration), ("completion", completion))
+              if value is not None}
+    return {
+        "actor": {"mbox": f"mailto:{ALICE}", "objectType": "Agent"},
+        "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"},
+        "object": {"id": f"https://learn.example.com/{activity}", "objectType": "Activity",
+                   **({"definition": {"name": name}} if name else {})},
+        "timestamp": timestamp,
+        **({"result": result} if result else {}),
+    }
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+def test_every_request_carries_the_xapi_version_header_including_next_pages():
+    lrs = FakeLRS(page(statement(), more="/xAPI/statements?page=2"), page(statement()))
+    read(lrs)
+    assert len(lrs.requests) == 2
+    assert [r.headers.get("X-Experience-API-Version") for r in lrs.requests] == ["1.0.3", "1.0.3"]
+
+
+@pytest.mark.parametrize("since, expected", [
+    (datetime(2024, 3, 25, tzinfo=PARIS), "2024-03-24T23:00:00.000Z"),
+    (datetime(2024, 3, 24, 23, 0, 0, 250000, tzinfo=UTC), "2024-03-24T23:00:00.250Z"),
+    (datetime(2024, 3, 24, 23, 0), "2024-03-24T23:00:00.000Z"),  # naive: taken as UTC
+])
+def test_agent_since_and_limit_are_sent_as_xapi_query_parameters(since, expected):
+    lrs = FakeLRS(page())
+    http = make_http(lrs)
+    run(http, LearningRecords(http, BASIC).statements(ALICE, since, limit=25))
+    query = parse_qs(urlsplit(str(lrs.requests[0].url)).query)
+    assert lrs.requests[0].url.path == "/xAPI/statements"
+    assert json.loads(query["agent"][0]) == {"mbox": f"mailto:{ALICE}", "objectType": "Agent"}
+    assert query["since"] == [expected]
+    assert query["limit"] == ["25"]
+
+
+def test_username_and_password_are_sent_as_basic_auth():
+    lrs = FakeLRS(page())
+    read(lrs)
+    expected = base64.b64encode(f"lms:{PASSWORD}".encode()).decode()
+    assert lrs.requests[0].headers["Authorization"] == f"Basic {expected}"
+    assert "x-api-key" not in lrs.requests[0].headers
+
+
+def test_api_key_is_sent_as_x_api_key_header_for_the_gateway():
+    lrs = FakeLRS(page())
+    read(lrs, credentials={"api_key": API_KEY})
+    assert lrs.requests[0].headers["x-api-key"] == API_KEY
+    assert "Authorization" not in lrs.requests[0].headers
+
+
+@pytest.mark.parametrize("credentials", [{}, {"username": "lms"}, {"password": PASSWORD},
+                                         {"username": "", "password": "", "api_key": ""}])
+def test_client_without_usable_credentials_is_not_configured(credentials):
+    with pytest.raises(NotConfigured):
+        LearningRecords(make_http(), credentials)
+
+
+def test_workspace_environment_configures_the_client():
+    lrs = FakeLRS(page())
+    env = {"LEARNBOT_LRS_URL": "http://lrs.internal:8100/xAPI", "LEARNBOT_LRS_USERNAME": "lms",
+           "LEARNBOT_LRS_PASSWORD": PASSWORD}
+    hub = ProviderHub([SPEC], env, transports={"lrs": httpx.MockTransport(lrs)})
+    records = hub.bind("lrs", hub.workspace_credentials("lrs"))
+    run(hub.http["lrs"], records.statements(ALICE, SINCE))
+    assert str(lrs.requests[0].url).startswith("http://lrs.internal:8100/xAPI/statements?")
+    assert lrs.requests[0].headers["Authorization"].startswith("Basic ")
+
+
+def test_learning_records_are_not_among_the_searched_providers():
+    hub = ProviderHub([SPEC], {"LEARNBOT_LRS_USERNAME": "lms", "LEARNBOT_LRS_PASSWORD": PASSWORD})
+    providers, skipped = hub.available({}, {})
+    assert providers == [] and skipped == {}
+
+
+def test_credential_fingerprint_tells_credential_sets_apart():
+    first = LearningRecords(make_http(), BASIC)
+    second = LearningRecords(make_http(), {**BASIC, "password": "another"})
+    assert first.credential_fingerprint != second.credential_fingerprint
+    assert PASSWORD not in first.credential_fingerprint
+
+
+# --- paging and answers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("more", [
+    "/xAPI/statements?since=x&search_after=abc",  # relative to the LRS origin, as xAPI says
+    "https://lrs.example/xAPI/statements?since=x&search_after=abc",  # absolute
+])
+def test_more_link_is_followed_relative_to_the_lrs_origin_or_absolute(more):
+    first = statement("2024-03-25T09:00:00+00:00")
+    second = statement("2024-03-26T09:00:00+00:00")
+    lrs = FakeLRS(page(first, more=more), page(second))
+    assert read(lrs) == [first, second]
+    assert str(lrs.requests[1].url) == (
+        "https://lrs.example/xAPI/statements?since=x&search_after=abc")
+
+
+def test_more_link_to_another_server_is_not_followed():
+    lrs = FakeLRS(page(statement(), more="https://elsewhere.example/statements?page=2"),
+                  page(statement()))
+    with pytest.raises(BadResponse):
+        read(lrs)
+    assert [r.url.host for r in lrs.requests] == ["lrs.example"]
+
+
+@pytest.mark.parametrize("last_page", [
+    page(statement()),  # no `more` (Ralph)
+    page(statement(), more=""),  # empty `more` (the xAPI spec)
+    page(more="/xAPI/statements?page=3"),  # an empty page after a full one (Ralph)
+])
+def test_paging_stops_at_the_last_page(last_page):
+    lrs = FakeLRS(page(statement(), more="/xAPI/statements?page=2"), last_page)
+    read(lrs)
+    assert len(lrs.requests) == 2
+
+
+def test_no_statements_is_an_empty_list():
+    assert read(FakeLRS(page())) == []
+
+
+def test_statements_come_back_oldest_first_whatever_the_lrs_order():
+    newest = statement("2024-03-27T08:00:00+00:00")
+    middle = statement("2024-03-26T10:00:00+01:00")
+    oldest = statement("2024-03-26T08:00:00Z")
+    assert read(FakeLRS(page(newest, oldest, middle))) == [oldest, middle, newest]
+
+
+def test_a_bare_array_of_statements_is_accepted_as_the_whole_answer():
+    only = statement()
+    assert read(FakeLRS(httpx.Response(200, json=[only]))) == [only]
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, error_type", [
+    (400, BadRequest), (401, AuthError), (403, AuthError), (429, RateLimited),
+    (500, ProviderDown), (503, ProviderDown),
+])
+def test_http_errors_become_typed_errors_with_the_lrs_detail(status, error_type):
+    lrs = FakeLRS(httpx.Response(status, json={"detail": "Invalid authentication credentials"}))
+    with pytest.raises(error_type) as caught:
+        read(lrs)
+    assert "Invalid authentication credentials" in caught.value.sentence
+
+
+def test_timeout_is_reported_as_the_lrs_being_down():
+    with pytest.raises(ProviderDown, match="took too long"):
+        read(FakeLRS(httpx.ReadTimeout("slow")))
+
+
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"results": []}', b'{"statements": 3}',
+                                  b'"statements"'])
+def test_unreadable_answer_is_a_bad_response(body):
+    with pytest.raises(BadResponse):
+        read(FakeLRS(httpx.Response(200, content=body)))
+
+
+@pytest.mark.parametrize("body, detail", [
+    ({"detail": "The following parameter is not allowed: `foo`"},
+     "The following parameter is not allowed: `foo`"),
+    ({"message": "Unauthorised"}, "Unauthorised"),
+    ({"detail": [{"loc": ["query", "limit"], "msg": "not an int"}]}, None),
+    (["error"], None),
+])
+def test_read_error_takes_the_detail_sentence(body, detail):
+    assert read_error(httpx.Response(400, json=body)) == detail
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(401, json={"detail": "Invalid authentication credentials"}),
+    httpx.Response(403, text="forbidden"), httpx.Response(429), httpx.Response(500),
+    httpx.Response(200, content=b"not json"), httpx.ConnectError("refused"),
+])
+def test_secrets_never_appear_in_errors_reprs_or_logs(answer, caplog):
+    caplog.set_level(logging.DEBUG)
+    credentials = {**BASIC, "api_key": API_KEY}
+    lrs = FakeLRS(answer)
+    http = make_http(lrs)
+    records = LearningRecords(http, credentials)
+    with pytest.raises(Exception) as caught:
+        run(http, records.statements(ALICE, SINCE))
+    basic_token = base64.b64encode(f"lms:{PASSWORD}".encode()).decode()
+    shown = [str(caught.value), repr(caught.value), getattr(caught.value, "sentence", ""),
+             repr(records), caplog.text]
+    for text in shown:
+        for secret in (PASSWORD, API_KEY, basic_token):
+            assert secret not in text
+
+
+# --- durations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("PT1H30M", 5400), ("PT45M20S", 2720), ("P0D", 0), ("PT0S", 0), ("PT12.5S", 12.5),
+    ("P1DT2H", 93600), ("P1W", 604800), ("P0Y0M0DT0H45M0S", 2700), (" PT5M ", 300),
+])
+def test_xapi_durations_are_read_in_seconds(text, seconds):
+    assert duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "PT-5M", "-PT5M", "P1H", "1H", "PTM",
+                                  "PT5M3H", "P0001-02-03T04:05:06", "45 minutes"])
+def test_malformed_durations_are_rejected(text):
+    assert duration_seconds(text) is None
+
+
+# --- the week summary -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tz, day", [
+    ("UTC", 1), ("Europe/Paris", 2), ("Asia/Tokyo", 2), ("America/New_York", 1),
+])
+def test_minutes_count_on_the_persons_local_day(tz, day):
+    late_tuesday_utc = statement("2024-03-26T23:30:00Z", duration="PT20M")
+    summary = summarise_week([late_tuesday_utc], WEEK, ZoneInfo(tz))
+    assert summary.minutes_per_day == tuple(20 if i == day else 0 for i in range(7))
+
+
+@pytest.mark.parametrize("week_start, timestamp, day", [
+    # Paris summer time starts 2024-03-31 01:00 UTC: Sunday ends at 22:00 UTC, not 23:00
+    (date(2024, 3, 25), "2024-03-30T23:30:00Z", 6),  # Sunday 00:30 CET
+    (date(2024, 3, 25), "2024-03-31T21:30:00Z", 6),  # Sunday 23:30 CEST
+    (date(2024, 3, 25), "2024-03-31T22:30:00Z", None),  # next Monday 00:30 CEST
+    (date(2024, 3, 25), "2024-03-24T23:30:00Z", 0),  # Monday 00:30 CET
+    (date(2024, 3, 25), "2024-03-24T22:30:00Z", None),  # the Sunday before, 23:30 CET
+    # Paris winter time starts 2024-10-27 01:00 UTC: Sunday ends at 23:00 UTC
+    (date(2024, 10, 21), "2024-10-27T22:30:00Z", 6),  # Sunday 23:30 CET
+    (date(2024, 10, 21), "2024-10-27T23:30:00Z", None),  # next Monday 00:30 CET
+    (date(2024, 10, 21), "2024-10-20T22:30:00Z", 0),  # Monday 00:30 CEST
+])
+def test_week_days_follow_daylight_saving_changes(week_start, timestamp, day):
+    summary = summarise_week([statement(timestamp, duration="PT10M")], week_start, PARIS)
+    assert summary.minutes_per_day == tuple(10 if i == day else 0 for i in range(7))
+
+
+@pytest.mark.parametrize("completing", [
+    statement(verb="completed"),
+    statement(verb="progressed", completion=True),
+    {**statement(), "verb": {"id": "https://w3id.org/xapi/adl/verbs/completed"}},
+])
+def test_activity_is_completed_by_the_completed_verb_or_result_completion(completing):
+    summary = summarise_week([statement(verb="launched"), completing], WEEK, PARIS)
+    assert [a.name for a in summary.completed] == ["https://learn.example.com/python"]
+    assert summary.in_progress == ()
+
+
+@pytest.mark.parametrize("verb", ["progressed", "attempted", "experienced", "launched",
+                                  "initialized", "passed"])
+def test_activity_without_completion_is_in_progress(verb):
+    summary = summarise_week([statement(verb=verb, completion=False)], WEEK, PARIS)
+    assert [a.id for a in summary.in_progress] == ["https://learn.example.com/python"]
+    assert summary.completed == ()
+
+
+@pytest.mark.parametrize("names, shown", [
+    ({"fr-FR": "Statistiques", "en-US": "Statistics"}, "Statistics"),
+    ({"en": "Statistics", "de": "Statistik"}, "Statistics"),
+    ({"fr-FR": "Statistiques"}, "Statistiques"),
+    ({"fr-FR": "  "}, "https://learn.example.com/python"),
+    (None, "https://learn.example.com/python"),
+])
+def test_activity_name_prefers_english_then_any_language_then_the_id(names, shown):
+    summary = summarise_week([statement(name=names)], WEEK, PARIS)
+    assert summary.activities[0].name == shown
+
+
+def test_minutes_add_up_per_activity_and_per_day():
+    summary = summarise_week([
+        statement("2024-03-25T08:00:00Z", activity="python", duration="PT45M20S"),
+        statement("2024-03-25T10:00:00Z", activity="sql", duration="PT10M"),
+        statement("2024-03-27T10:00:00Z", activity="python", duration="PT1H"),
+    ], WEEK, PARIS)
+    assert summary.minutes_per_day == (55, 0, 60, 0, 0, 0, 0)
+    assert summary.total_minutes == 115
+    minutes = {a.id.rsplit("/", 1)[-1]: a.minutes for a in summary.activities}
+    assert minutes == {"python": 105, "sql": 10}
+
+
+def test_activities_are_listed_most_recently_seen_first():
+    summary = summarise_week([
+        statement("2024-03-25T08:00:00Z", activity="a"),
+        statement("2024-03-27T08:00:00Z", activity="b"),
+        statement("2024-03-26T08:00:00Z", activity="c"),
+        statement("2024-03-28T08:00:00Z", activity="a"),
+    ], WEEK, PARIS)
+    assert [a.id.rsplit("/", 1)[-1] for a in summary.activities] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("ignored", [
+    statement("2024-04-01T10:00:00Z", duration="PT30M"),  # the week after
+    statement("not a time", duration="PT30M"),
+    {k: v for k, v in statement(duration="PT30M").items() if k != "timestamp"},
+])
+def test_statements_outside_the_week_or_without_a_time_are_left_out(ignored):
+    summary = summarise_week([ignored], WEEK, PARIS)
+    assert summary.total_minutes == 0 and summary.activities == ()
+
+
+def test_stored_time_stands_in_for_a_missing_timestamp():
+    stored_only = {**statement(duration="PT30M"), "stored": "2024-03-26T10:00:00Z"}
+    del stored_only["timestamp"]
+    assert summarise_week([stored_only], WEEK, PARIS).minutes_per_day[1] == 30
+
+
+def test_statement_about_another_statement_counts_no_activity():
+    voiding = {**statement(verb="voided"), "object": {"objectType": "StatementRef", "id": "abc"}}
+    assert summarise_week([voiding], WEEK, PARIS).activities == ()
+
+
+def test_day_labels_start_on_the_week_start_day():
+    summary = summarise_week([], date(2024, 3, 27), PARIS)
+    assert summary.day_labels == ("Wed", "Thu", "Fri", "Sat", "Sun", "Mon", "Tue")
+
+
+def test_week_reads_since_the_local_week_start_and_summarises():
+    lrs = FakeLRS(page(statement("2024-03-26T10:00:00Z", verb="completed", duration="PT1H")))
+    http = make_http(lrs)
+    summary = run(http, LearningRecords(http, BASIC).week(ALICE, WEEK, PARIS))
+    assert parse_qs(lrs.requests[0].url.query.decode())["since"] == ["2024-03-24T23:00:00.000Z"]
+    assert summary.minutes_per_day == (0, 60, 0, 0, 0, 0, 0)
+    assert [a.completed for a in summary.activities] == [True]
+
+
+# --- the bar chart --------------------------------------------------------------------
+
+
+def test_bar_chart_has_one_line_per_day_with_its_minutes():
+    lines = bar_chart([45, 0, 20, 90, 0, 0, 25]).splitlines()
+    assert [line.split()[0] for line in lines] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert [line.split()[-2] for line in lines] == ["45", "0", "20", "90", "0", "0", "25"]
+
+
+def test_bar_chart_busiest_day_fills_the_width_and_others_are_proportional():
+    lines = bar_chart([45, 90, 0, 0, 0, 0, 0], width=20).splitlines()
+    assert lines[1] == "Tue " + "█" * 20 + " 90 min"
+    assert lines[0] == "Mon " + "█" * 10 + " " * 10 + " 45 min"
+
+
+def test_bar_chart_draws_partial_cells_in_eighths():
+    first_line = bar_chart([9, 80], labels=("a", "b"), width=10).splitlines()[0]
+    assert first_line == "a █▏" + " " * 8 + "  9 min"  # 9/80 of 10 cells = 1⅛
+
+
+def test_bar_chart_gives_a_tiny_amount_a_sliver():
+    assert "▏" in bar_chart([1, 600, 0, 0, 0, 0, 0]).splitlines()[0]
+
+
+def test_bar_chart_of_an_empty_week_draws_no_bars():
+    chart = bar_chart([0] * 7)
+    assert not set(chart) & set("█▏▎▍▌▋▊▉")
+    assert chart.splitlines()[0] == "Mon " + " " * 20 + " 0 min"
+
+
+def test_bar_chart_lines_have_a_fixed_width():
+    assert len({len(line) for line in bar_chart([5, 120, 0, 33, 7, 0, 61]).splitlines()}) == 1
+
+
+def test_bar_chart_needs_one_label_per_day():
+    with pytest.raises(ValueError):
+        bar_chart([1, 2, 3], labels=("Mon", "Tue"))
+
+
+# --- against a real Ralph LRS ---------------------------------------------------------
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """A real loopback transport that counts the requests it sends."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        return await super().handle_async_request(request)
+
+
+def real_records(ralph_lrs, password: str | None = None, transport=None):
+    http = HttpClient(SPEC.label, ralph_lrs.url, transport=transport, read_error=SPEC.read_error)
+    credentials = {"username": ralph_lrs.username, "password": password or ralph_lrs.password}
+    return http, LearningRecords(http, credentials)
+
+
+def statements_of(ralph_lrs, email: str, after: datetime = SINCE) -> list[dict]:
+    return [s for s in ralph_lrs.statements if s["actor"]["mbox"] == f"mailto:{email}"
+            and datetime.fromisoformat(s["timestamp"]) > after]
+
+
+def test_real_lrs_returns_only_that_persons_statements(ralph_lrs):
+    http, records = real_records(ralph_lrs)
+    found = run(http, records.statements(ALICE, datetime(2024, 1, 1, tzinfo=UTC)))
+    expected = statements_of(ralph_lrs, ALICE, datetime(2024, 1, 1, tzinfo=UTC))
+    assert {s["id"] for s in found} == {s["id"] for s in expected}
+    assert {s["actor"]["mbox"] for s in found} == {f"mailto:{ALICE}"}
+
+
+def test_real_lrs_honours_since(ralph_lrs):
+    since = datetime(2024, 3, 28, tzinfo=UTC)
+    http, records = real_records(ralph_lrs)
+    found = run(http, records.statements(ALICE, since))
+    assert [s["id"] for s in found] == [s["id"] for s in statements_of(ralph_lrs, ALICE, since)]
+    assert len(found) == 4
+
+
+def test_real_lrs_pages_with_a_small_limit_are_all_read(ralph_lrs):
+    transport = CountingTransport()
+    http, records = real_records(ralph_lrs, transport=transport)
+    found = run(http, records.statements(ALICE, SINCE, limit=2))
+    assert [s["id"] for s in found] == [s["id"] for s in statements_of(ralph_lrs, ALICE)]
+    assert len(transport.urls) >= 4  # 7 statements, 2 per page
+    assert all("search_after=" in url for url in transport.urls[1:])
+
+
+def test_real_lrs_refuses_a_wrong_password(ralph_lrs):
+    http, records = real_records(ralph_lrs, password="not-the-password")
+    with pytest.raises(AuthError, match="Invalid authentication credentials") as caught:
+        run(http, records.statements(ALICE, SINCE))
+    assert "not-the-password" not in str(caught.value)
+
+
+def test_real_lrs_week_summary(ralph_lrs):
+    http, records = real_records(ralph_lrs)
+    summary = run(http, records.week(ALICE, WEEK, PARIS))
+    assert summary.minutes_per_day == (45, 0, 20, 90, 0, 0, 25)
+    assert [a.name for a in summary.completed] == ["SQL basics", "Python for data"]
+    assert [(a.name, a.minutes) for a in summary.in_progress] == [("Statistiques", 15)]

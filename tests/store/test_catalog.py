@@ -1,0 +1,237 @@
+"""The local catalog store: schema, full-text search, filters and bundled loading."""
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlite_utils import Database
+
+from store.catalog import (
+    catalog_migrations,
+    count_items,
+    fts_terms,
+    get_item,
+    load_bundled,
+    search_catalog,
+    upsert_items,
+)
+
+
+def item(item_id, title, **fields):
+    return {"id": item_id, "title": title, "url": f"https://example.org/{item_id}", **fields}
+
+
+@pytest.fixture
+def db():
+    database = Database(memory=True)
+    catalog_migrations.apply(database)
+    return database
+
+
+@pytest.fixture
+def shelf(db):
+    """A small catalog exercising every filter."""
+    upsert_items(db, [
+        item("py-video", "Python in one hour", type="video", language="en",
+             duration_minutes=60, level="beginner", topics=["python"]),
+        item("py-mooc", "Python avancé", type="mooc", language="fr",
+             duration_minutes=3000, level="advanced", topics=["python"]),
+        item("py-course", "Python for data work", type="course", language="en",
+             duration_minutes=600, level="intermediate", topics=["python", "pandas"]),
+        item("py-unknown", "Python odds and ends", type="podcast", language="en"),
+    ], "bundled")
+    return db
+
+
+def ids(rows):
+    return [row["id"] for row in rows]
+
+
+def test_applying_the_migrations_twice_is_a_no_op(db):
+    catalog_migrations.apply(db)
+
+    assert [m.name for m in catalog_migrations.applied(db)] == ["create_catalog_tables"]
+
+
+def test_an_upserted_row_reads_back_with_its_topics_as_a_list(db):
+    now = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    upsert_items(db, [item("sql", "SQL basics", source="Khan Academy", type="course",
+                           language="en", duration_minutes=90, level="beginner",
+                           description="Queries.", topics=["sql", "databases"])],
+                 "import", now=now)
+
+    assert get_item(db, "sql") == {
+        "id": "sql", "title": "SQL basics", "url": "https://example.org/sql",
+        "source": "Khan Academy", "type": "course", "language": "en", "duration_minutes": 90,
+        "level": "beginner", "description": "Queries.", "topics": ["sql", "databases"],
+        "origin": "import", "imported_at": "2025-03-01T09:30:00+00:00",
+    }
+
+
+def test_get_item_returns_none_for_an_unknown_id(db):
+    assert get_item(db, "nope") is None
+
+
+def test_upsert_replaces_a_row_and_its_index_entry(db):
+    upsert_items(db, [item("a", "Astronomy for all")], "bundled")
+    upsert_items(db, [item("a", "Botany for all")], "bundled")
+
+    assert count_items(db) == 1
+    assert search_catalog(db, "astronomy") == []
+    assert ids(search_catalog(db, "botany")) == ["a"]
+
+
+def test_upsert_refuses_an_unknown_origin(db):
+    with pytest.raises(ValueError, match="origin"):
+        upsert_items(db, [item("a", "A")], "scraped")
+
+
+def test_count_items_counts_all_rows_or_one_origin(db):
+    upsert_items(db, [item("a", "A"), item("b", "B")], "bundled")
+    upsert_items(db, [item("c", "C")], "import")
+
+    assert (count_items(db), count_items(db, "bundled"), count_items(db, "import")) == (3, 2, 1)
+
+
+def test_a_title_match_ranks_above_a_description_only_match(db):
+    upsert_items(db, [
+        item("described", "Data stories", description="A gentle start with kubernetes clusters."),
+        item("titled", "Kubernetes from scratch", description="Clusters explained."),
+    ], "bundled")
+
+    assert ids(search_catalog(db, "kubernetes")) == ["titled", "described"]
+
+
+@pytest.mark.parametrize("keywords", ["electronique", "ÉLECTRONIQUE", "électronique"])
+def test_search_ignores_accents_and_case(db, keywords):
+    upsert_items(db, [item("elec", "Électronique numérique")], "bundled")
+
+    assert ids(search_catalog(db, keywords)) == ["elec"]
+
+
+@pytest.mark.parametrize("keywords", ["pyth", "dat"])
+def test_each_word_matches_as_a_prefix(db, keywords):
+    upsert_items(db, [item("p", "Python for data analysis")], "bundled")
+
+    assert ids(search_catalog(db, keywords)) == ["p"]
+
+
+@pytest.mark.parametrize("keywords", ["pandas", "Khan"])
+def test_topics_and_source_are_searched(db, keywords):
+    upsert_items(db, [item("t", "Tables", topics=["pandas"], source="Khan Academy")], "bundled")
+
+    assert ids(search_catalog(db, keywords)) == ["t"]
+
+
+def test_all_words_must_match_when_some_row_has_them_all(db):
+    upsert_items(db, [item("both", "Python and SQL"), item("one", "Python alone")], "bundled")
+
+    assert ids(search_catalog(db, "python sql")) == ["both"]
+
+
+def test_any_word_may_match_when_no_row_has_them_all(db):
+    upsert_items(db, [item("py", "Python alone"), item("other", "Gardening")], "bundled")
+
+    assert ids(search_catalog(db, "python cooking")) == ["py"]
+
+
+def test_a_word_found_nowhere_finds_nothing(shelf):
+    assert search_catalog(shelf, "zzyzx") == []
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({"types": ["video", "mooc"]}, {"py-video", "py-mooc"}),
+    ({"languages": ["fr"]}, {"py-mooc"}),
+    ({"level": "advanced"}, {"py-mooc", "py-unknown"}),
+    ({"max_minutes": 600}, {"py-video", "py-course", "py-unknown"}),
+    ({"min_minutes": 600}, {"py-mooc", "py-course", "py-unknown"}),
+    ({"types": ["course"], "languages": ["en"], "level": "intermediate"}, {"py-course"}),
+])
+def test_filters_apply_with_and_without_keywords(shelf, filters, expected):
+    assert set(ids(search_catalog(shelf, "python", **filters))) == expected
+    assert set(ids(search_catalog(shelf, "", **filters))) == expected
+
+
+def test_rows_without_level_or_duration_pass_those_filters(shelf):
+    rows = search_catalog(shelf, "odds", level="beginner", max_minutes=1, min_minutes=1)
+
+    assert ids(rows) == ["py-unknown"]
+
+
+def test_limit_caps_the_number_of_rows(shelf):
+    assert len(search_catalog(shelf, "python", limit=2)) == 2
+    assert len(search_catalog(shelf, "", limit=3)) == 3
+
+
+def test_empty_keywords_list_imported_rows_first_then_by_title(shelf):
+    upsert_items(shelf, [item("ours", "Zoology at our company")], "import")
+
+    assert ids(search_catalog(shelf, "  ")) == [
+        "ours", "py-mooc", "py-course", "py-video", "py-unknown"]
+
+
+def test_random_order_returns_the_same_rows_in_varying_order(db):
+    upsert_items(db, [item(f"r{n}", f"Rust lesson {n}") for n in range(12)], "bundled")
+
+    orders = [tuple(ids(search_catalog(db, "rust", random_order=True))) for _ in range(5)]
+
+    assert {frozenset(order) for order in orders} == {frozenset(f"r{n}" for n in range(12))}
+    assert len(set(orders)) > 1
+
+
+def test_keywords_become_quoted_prefix_terms():
+    assert fts_terms('C++ "NEAR(" été*') == ['"C"*', '"NEAR"*', '"été"*']
+
+
+@pytest.mark.parametrize("hostile", [
+    '"python" OR *', "NEAR(", "NEAR(a b", "title:python", "python AND", "-python", "^python",
+    '"', "'", "*", "(", ")", "a OR OR b", "{title}: x", "\x00", "x" * 10_000,
+])
+def test_fts_syntax_in_keywords_never_raises(shelf, hostile):
+    assert isinstance(search_catalog(shelf, hostile), list)
+
+
+@pytest.fixture(scope="module")
+def one_row_db():
+    database = Database(memory=True)
+    catalog_migrations.apply(database)
+    upsert_items(database, [item("a", "Python électronique", topics=["x"])], "bundled")
+    return database
+
+
+@settings(max_examples=300, deadline=None)
+@given(keywords=st.text())
+def test_any_text_is_a_safe_query(one_row_db, keywords):
+    assert isinstance(search_catalog(one_row_db, keywords), list)
+
+
+def test_load_bundled_loads_every_row(db):
+    assert load_bundled(db, [item("a", "A"), item("b", "B")]) == 2
+    assert count_items(db, "bundled") == 2
+
+
+def test_load_bundled_does_nothing_when_the_bundle_is_unchanged(db):
+    rows = [item("a", "A")]
+    load_bundled(db, rows)
+    db.execute("update catalog_items set imported_at = 'first load'")
+
+    assert load_bundled(db, rows) == 0
+    assert get_item(db, "a")["imported_at"] == "first load"
+
+
+def test_load_bundled_applies_a_changed_bundle_and_drops_removed_rows(db):
+    load_bundled(db, [item("a", "Old title"), item("gone", "Gone")])
+
+    assert load_bundled(db, [item("a", "New title")]) == 1
+    assert get_item(db, "a")["title"] == "New title"
+    assert get_item(db, "gone") is None
+
+
+def test_load_bundled_never_overwrites_an_imported_row(db):
+    upsert_items(db, [item("a", "Our own version")], "import")
+
+    load_bundled(db, [item("a", "Bundled version"), item("b", "B")])
+
+    assert get_item(db, "a")["title"] == "Our own version"
+    assert get_item(db, "a")["origin"] == "import"
