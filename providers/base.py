@@ -67,10 +67,6 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     return None
 
 
-def _retryable(error: BaseException) -> bool:
-    if isinstance(error, RateLimited):
-        return error.retry_after is not None and error.retry_after <= MAX_RETRY_AFTER
-    return isinstance(error, ProviderDown)
 
 
 class HttpClient:
@@ -87,11 +83,13 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
         read_error: ErrorReader | None = None,
         backoff_initial: float = 0.2,
+        retry_rate_limits: bool = True,
     ):
         self.label = label
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
+        self.retry_rate_limits = retry_rate_limits
         self.read_error = read_error or (lambda response: None)
         self._limiter = AsyncLimiter(rate_per_second, 1) if rate_per_second else None
         self._client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
@@ -120,7 +118,7 @@ class HttpClient:
             raise BadRequest(self.label, f"That search is too long for {self.label}; use fewer words.",
                              status=414)
         retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(self._retryable),
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
             reraise=True,
@@ -131,11 +129,18 @@ class HttpClient:
                 return await self._send_once(method, url, params, json, data, headers, auth)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _retryable(self, error: BaseException) -> bool:
+        if isinstance(error, RateLimited):
+            return (self.retry_rate_limits and error.retry_after is not None
+                    and error.retry_after <= MAX_RETRY_AFTER)
+        return isinstance(error, ProviderDown)
+
     def _wait(self, retry_state) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(error, RateLimited) and error.retry_after is not None:
             return error.retry_after
-        return wait_exponential_jitter(initial=self.backoff_initial, max=2.0)(retry_state)
+        return wait_exponential_jitter(multiplier=self.backoff_initial, max=2.0,
+                                      jitter=self.backoff_initial)(retry_state)
 
     async def _send_once(self, method, url, params, json, data, headers, auth) -> httpx.Response:
         if self._limiter is not None:

@@ -58,8 +58,8 @@ class CatalogProvider:
     """The local catalog, searched like any other provider.
 
     The SQLite calls run synchronously inside the async methods on purpose: they take
-    well under a millisecond, and a sqlite3 connection must not be shared with a worker
-    thread (which `asyncio.to_thread` would do).
+    well under a millisecond, and each sqlite3 connection belongs to one thread (see
+    `store.pool`), so handing them to `asyncio.to_thread` would cost more than it saves.
     """
 
     key = KEY

@@ -299,4 +299,5 @@ SPEC = ProviderSpec(
                     "client_secret": "LEARNBOT_LINKEDIN_CLIENT_SECRET"},
     required=("client_id", "client_secret"),
     read_error=read_error,
+    retry_rate_limits=False,  # a 429 is the daily limit: retrying cannot help
 )

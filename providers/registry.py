@@ -45,6 +45,7 @@ class ProviderSpec:
     can_enroll: bool = False
     searchable: bool = True
     rate_per_second: float | None = None
+    retry_rate_limits: bool = True
     read_error: Callable[[httpx.Response], str | None] | None = None
 
     def missing(self, credentials: Credentials) -> list[str]:
@@ -76,6 +77,7 @@ class ProviderHub:
                 rate_per_second=spec.rate_per_second,
                 transport=transports.get(spec.key),
                 read_error=spec.read_error,
+                retry_rate_limits=spec.retry_rate_limits,
             )
             for spec in specs
         }

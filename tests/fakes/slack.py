@@ -45,7 +45,7 @@ class _Server(ThreadingHTTPServer):
 
 def _serve(handler_class) -> tuple[_Server, str]:
     server = _Server(("127.0.0.1", 0), handler_class)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
