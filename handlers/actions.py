@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from datetime import timedelta
 from functools import singledispatch
 
 from handlers import grammar as g
 from handlers.deps import Deps, Person
 from handlers.formatting import format_minutes
 from handlers.errors import NotFoundError, UsageError, UserFacingError
+from handlers.schedule import zone
 from handlers.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from providers.errors import ProviderError
+from providers.records import bar_chart
 from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchQuery
 from providers.search import fan_out
 from store import credentials, history, library, preferences, users
@@ -137,14 +140,10 @@ def _more(command: g.More, person: Person, deps: Deps) -> Reply:
         record = history.last_search(deps.db, person.team_id, person.user_id)
     if record is None:
         raise NotFoundError("There is no search to page through yet; try `/learn python`.")
-    page = command.page if command.page is not None else _last_page_shown(record) + 1
-    history.mark_seen(deps.db, person.team_id, person.user_id,
-                      [f"{d['provider']}:{d['id']}" for d in record.items], via="search")
-    return results_page(record, page, deps.page_size)
-
-
-def _last_page_shown(record: history.SearchRecord) -> int:
-    return record.query.get("_page", 0)
+    page = command.page if command.page is not None else record.page + 1
+    reply = results_page(record, page, deps.page_size)
+    history.set_page_shown(deps.db, person.team_id, person.user_id, record.id, reply.page)
+    return reply
 
 
 # --- save and enroll ---------------------------------------------------------------------------
@@ -351,6 +350,56 @@ def describe_preferences(prefs: preferences.Preferences) -> list[str]:
         f"• Longest: {format_minutes(prefs.max_minutes) if prefs.max_minutes else 'any length'}",
         f"• Weekly digest: {digest}",
     ]
+
+
+# --- learning activity and the digest ------------------------------------------------------------
+
+@act.register
+def _progress(command: g.Progress, person: Person, deps: Deps) -> Reply:
+    summary = week_summary(person, deps)
+    return progress_reply(summary)
+
+
+def week_summary(person: Person, deps: Deps):
+    """This local week's learning records for `person` (raises when the LRS is not set up)."""
+    if not person.email:
+        raise UserFacingError("learnbot does not know your email address, which is how it finds your "
+                              "learning records (in Slack the app needs the users:read.email permission).")
+    records = bind_for("lrs", person, deps)
+    tz = zone(person.tz)
+    today = deps.now().astimezone(tz).date()
+    week_start = today - timedelta(days=today.weekday())
+    return deps.runner.run(records.week(person.email, week_start, tz), timeout=PROVIDER_TIMEOUT)
+
+
+def progress_reply(summary) -> Notice:
+    lines = [f"• Time learned: {format_minutes(summary.total_minutes) or '0 min'}"]
+    if summary.completed:
+        lines.append("• Completed: " + ", ".join(a.name for a in summary.completed[:10]))
+    if summary.in_progress:
+        lines.append("• In progress: " + ", ".join(a.name for a in summary.in_progress[:10]))
+    if not summary.activities:
+        lines.append("• No learning activity recorded yet this week.")
+    return Notice(f"Your learning week (from {summary.week_start:%A %d %B}):", tuple(lines),
+                  chart=bar_chart(summary.minutes_per_day, summary.day_labels))
+
+
+@act.register
+def _digest(command: g.Digest, person: Person, deps: Deps) -> Reply:
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    if command.mode in ("on", "off"):
+        prefs = preferences.save_preferences(deps.db, person.team_id, person.user_id,
+                                             dataclasses.replace(prefs, digest_enabled=command.mode == "on"))
+        if command.mode == "off":
+            return Notice("Weekly digests are off. `/learn digest on` turns them back on.")
+    if command.mode == "preview":
+        from handlers.digest import preview
+
+        return preview(person, deps)
+    day = g.DAYS[prefs.digest_day].capitalize()
+    state = f"on: every {day} at {prefs.digest_time} ({zone(person.tz).key})" if prefs.digest_enabled else "off"
+    return Notice(f"Your weekly digest is {state}. `/learn digest preview` shows it now; "
+                  "`/learn prefs set digest=\"fri 16:30\"` moves it.")
 
 
 # --- forget-me -------------------------------------------------------------------------------------

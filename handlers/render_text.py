@@ -105,7 +105,7 @@ def _item_list(reply: ItemList) -> str:
 
 @render_text.register
 def _confirm(reply: Confirm) -> str:
-    return plain(reply.text) + "\nType `yes` to confirm or anything else to cancel."
+    return plain(reply.text) + "\nType yes to confirm, or anything else to cancel."
 
 
 @render_text.register

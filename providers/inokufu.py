@@ -226,7 +226,10 @@ def number(value: Any) -> float | None:
 def text(value: Any) -> str:
     """Trimmed text with double-encoded UTF-8 (`L'Ã©lectronique`) repaired."""
     value = present(value)
-    return ftfy.fix_text(value).strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    # Plain ASCII cannot hold mojibake: skip ftfy, the costliest step of mapping a result.
+    return (value if value.isascii() else ftfy.fix_text(value)).strip()
 
 
 def names(value: Any) -> list[str]:

@@ -362,9 +362,9 @@ SPEC = ProviderSpec(
     default_url="https://api.gateway.inokufu.com/learningrecord/v1",
     url_env="LEARNBOT_LRS_URL",
     fields=(
-        CredentialField("username", "LRS username", secret=False,
+        CredentialField("username", "LRS username", secret=False, optional=True,
                         hint="The Basic-auth user of your Learning Record Store."),
-        CredentialField("password", "LRS password"),
+        CredentialField("password", "LRS password", optional=True),
         CredentialField("api_key", "Inokufu API key", optional=True,
                         hint="For Inokufu's Learning Record gateway instead of a direct LRS."),
     ),

@@ -95,7 +95,7 @@ class ProviderHub:
         if personal.get(key) and not spec.missing(personal[key]):
             return dict(personal[key]), "personal"
         workspace = {**self.workspace_credentials(key), **shared.get(key, {})}
-        if not spec.missing(workspace):
+        if workspace and not spec.missing(workspace):
             return workspace, "workspace"
         return {}, ""
 
@@ -116,7 +116,7 @@ class ProviderHub:
             if not spec.searchable:
                 continue
             credentials, _owner = self.credentials_for(key, personal, shared)
-            if not credentials and spec.required:
+            if not credentials:
                 skipped[key] = f"not connected (needs {', '.join(spec.missing({}))})"
                 continue
             providers.append(self.bind(key, credentials))

@@ -145,7 +145,7 @@ def count_items(db: Database, origin: str | None = None) -> int:
 
 
 def content_hash(rows: Sequence[Mapping[str, Any]]) -> str:
-    canonical = json.dumps(list(rows), sort_keys=True, ensure_ascii=False, default=list)
+    canonical = json.dumps(list(rows), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -29,6 +29,7 @@ class SearchRecord:
     items: list[dict[str, Any]]
     statuses: list[dict[str, Any]]
     created_at: str
+    page: int = 0
 
 
 def record_search(
@@ -72,6 +73,13 @@ def get_search(db: Database, team_id: str, user_id: str, search_id: int) -> Sear
     )
     row = next(rows, None)
     return _record(row) if row else None
+
+
+def set_page_shown(db: Database, team_id: str, user_id: str, search_id: int, page: int) -> None:
+    db.execute(
+        "UPDATE searches SET page = ? WHERE id = ? AND team_id = ? AND user_id = ?",
+        [page, search_id, team_id, user_id],
+    )
 
 
 def has_searched(db: Database, team_id: str, user_id: str) -> bool:
@@ -133,4 +141,5 @@ def _record(row: dict[str, Any]) -> SearchRecord:
         items=json.loads(row["items"]),
         statuses=json.loads(row["statuses"]),
         created_at=row["created_at"],
+        page=row.get("page") or 0,
     )

@@ -149,3 +149,9 @@ def create_digest_ledger(db: Database) -> None:
         not_null={"status", "claimed_by", "claimed_at"},
     )
     db["digest_ledger"].create_index(["week", "status"])
+
+
+@migrations()
+def add_search_page_shown(db: Database) -> None:
+    """The page of a search last shown, so a typed `more` goes on from there."""
+    db["searches"].add_column("page", int, not_null_default=0)

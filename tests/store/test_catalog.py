@@ -95,9 +95,14 @@ def test_count_items_counts_all_rows_or_one_origin(db):
 
 
 def test_a_title_match_ranks_above_a_description_only_match(db):
+    # Unweighted bm25 would put "described" first: its matching field is much shorter.
+    unrelated = [item(f"other{n}", f"Other {n}", description="Something else, at some length.")
+                 for n in range(8)]
     upsert_items(db, [
-        item("described", "Data stories", description="A gentle start with kubernetes clusters."),
-        item("titled", "Kubernetes from scratch", description="Clusters explained."),
+        item("described", "Containers", description="Kubernetes explained."),
+        item("titled", "Operating kubernetes clusters for teams that run many services in production",
+             description="Clusters explained."),
+        *unrelated,
     ], "bundled")
 
     assert ids(search_catalog(db, "kubernetes")) == ["titled", "described"]

@@ -1,0 +1,16 @@
+"""Run every benchmark in turn and print their ratios."""
+
+from bench import fanout
+
+
+def main() -> None:
+    fanout.main()
+    try:
+        from bench import digest
+    except ImportError:
+        return
+    digest.main()
+
+
+if __name__ == "__main__":
+    main()
