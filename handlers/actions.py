@@ -141,6 +141,9 @@ def _more(command: g.More, person: Person, deps: Deps) -> Reply:
     if record is None:
         raise NotFoundError("There is no search to page through yet; try `/learn python`.")
     page = command.page if command.page is not None else record.page + 1
+    pages = max(1, math.ceil(len(record.items) / deps.page_size))
+    if page >= pages:
+        return Notice(f"That was the last page of results for “{record.text}”. Try other words for more.")
     reply = results_page(record, page, deps.page_size)
     history.set_page_shown(deps.db, person.team_id, person.user_id, record.id, reply.page)
     return reply

@@ -28,6 +28,7 @@ MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 280
+FACTS_LIMIT = 300
 
 
 def shorten(text: str, limit: int) -> str:
@@ -73,11 +74,11 @@ def _problem(reply: Problem) -> dict:
 def item_blocks(entry: Numbered, *, actions: bool = True) -> list[Block]:
     item = entry.item
     title = escape(shorten(item.title, TITLE_LIMIT))
-    lines = [f"*{entry.number}. <{item.url}|{title}>*", escape(" · ".join(facts(item)))]
+    lines = [f"*{entry.number}. <{item.url}|{title}>*", escape(shorten(" · ".join(facts(item)), FACTS_LIMIT))]
     if item.description:
         lines.append(escape(shorten(item.description, DESCRIPTION_LIMIT)))
     if entry.note:
-        lines.append(f"_{escape(entry.note)}_")
+        lines.append(f"_{escape(shorten(entry.note, FACTS_LIMIT))}_")
     accessory = ImageElement(image_url=item.image, alt_text=shorten(item.title, 100)) if item.image else None
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)), accessory=accessory)]
     if actions:

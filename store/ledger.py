@@ -77,3 +77,67 @@ def last_sent(db: Database, team_id: str, user_id: str) -> str | None:
         [team_id, user_id],
     )
     return next(rows)["sent_at"]
+
+
+def release_claim(db: Database, team_id: str, user_id: str, week: str, claimer: str) -> bool:
+    """Give up `claimer`'s claim on a digest that was not sent, so a later sweep claims it again.
+
+    A row another process claimed, or one already marked sent, is left alone.
+    """
+    cursor = db.execute(
+        "DELETE FROM digest_ledger WHERE team_id = ? AND user_id = ? AND week = ? "
+        "AND status = 'claimed' AND claimed_by = ?",
+        [team_id, user_id, week, claimer],
+    )
+    return cursor.rowcount > 0
+
+
+def take_over_claim(
+    db: Database,
+    team_id: str,
+    user_id: str,
+    week: str,
+    previous_claimer: str,
+    claimer: str,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Move an abandoned claim to `claimer`; True only for the caller that moved it.
+
+    The update matches the previous claimer, so of two processes taking over the same
+    abandoned claim at once, exactly one succeeds.
+    """
+    cursor = db.execute(
+        "UPDATE digest_ledger SET claimed_by = ?, claimed_at = ? "
+        "WHERE team_id = ? AND user_id = ? AND week = ? AND status = 'claimed' AND claimed_by = ?",
+        [claimer, utc_timestamp(now), team_id, user_id, week, previous_claimer],
+    )
+    return cursor.rowcount == 1
+
+
+def rows_for_weeks(db: Database, weeks: list[str]) -> dict[tuple[str, str, str], dict]:
+    """Every ledger row of the given ISO weeks, keyed by (team_id, user_id, week)."""
+    if not weeks:
+        return {}
+    placeholders = ", ".join("?" for _ in weeks)
+    rows = db.query(f"SELECT * FROM digest_ledger WHERE week IN ({placeholders})", list(weeks))
+    return {(row["team_id"], row["user_id"], row["week"]): row for row in rows}
+
+
+def digest_audience(db: Database) -> list[dict]:
+    """Everyone a digest may go to: people who searched or saved preferences themselves.
+
+    Each row has the person's `users` columns and their digest settings (`digest_day`,
+    `digest_time`, `digest_enabled`, `snoozed_week`), which are None when the person
+    never saved preferences (the defaults of `store.preferences.Preferences` apply).
+    People who only ever asked for help stay quiet: they are not in this list.
+    """
+    rows = db.query(
+        "SELECT u.team_id, u.user_id, u.tz, u.email, u.name, u.tz_checked_at, u.created_at, "
+        "p.digest_day, p.digest_time, p.digest_enabled, p.snoozed_week "
+        "FROM users u LEFT JOIN preferences p ON p.team_id = u.team_id AND p.user_id = u.user_id "
+        "WHERE p.explicit = 1 OR EXISTS "
+        "(SELECT 1 FROM searches s WHERE s.team_id = u.team_id AND s.user_id = u.user_id) "
+        "ORDER BY u.team_id, u.user_id"
+    )
+    return list(rows)

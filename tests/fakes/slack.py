@@ -230,13 +230,16 @@ class SlackDriver:
         return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     def click(self, action_id: str, value: str | None = None, user: str = "U1", *,
-              response_url: bool = True, container: dict | None = None, **action) -> httpx.Response:
+              response_url: bool = True, container: dict | None = None, view: dict | None = None,
+              **action) -> httpx.Response:
         payload = {"type": "block_actions", "team": {"id": self.team_id}, "user": {"id": user, "team_id": self.team_id},
                    "api_app_id": "A1", "trigger_id": "1.2.3", "container": container or {"type": "message"},
                    "actions": [{"action_id": action_id, "block_id": "b", "type": "button",
                                 **({"value": value} if value is not None else {}), **action}]}
         if response_url:
             payload["response_url"] = self.response_url
+        if view is not None:
+            payload["view"] = view
         return self.interaction(payload)
 
     def submit_view(self, callback_id: str, values: dict, user: str = "U1", metadata: str = "") -> httpx.Response:
