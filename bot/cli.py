@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -91,17 +92,17 @@ def catalog_import(file: str) -> None:
     """Import learning resources from a CSV, JSON or YAML FILE (all rows or none)."""
     from tqdm import tqdm
 
-    from providers.catalog import import_catalog, read_rows
+    from providers.catalog import import_rows, read_rows
     from store.pool import ThreadLocalDatabase
 
     settings = settings_or_exit()
     db = ThreadLocalDatabase(settings.db_path)
     try:
-        total = len(read_rows(file))
+        rows = read_rows(file)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    with tqdm(total=total, unit="row", disable=total < 200, file=sys.stderr) as bar:
-        report = import_catalog(db, file, progress=bar.update)
+    with tqdm(total=len(rows), unit="row", disable=len(rows) < 200, file=sys.stderr) as bar:
+        report = import_rows(db, rows, progress=bar.update)
     if report.errors:
         for error in report.errors[:50]:
             click.echo(f"row {error.row_number}: {error.field}: {error.message}", err=True)
@@ -131,3 +132,94 @@ def keys_rotate() -> None:
         raise click.ClickException(str(error)) from None
     count = rotate_all(ThreadLocalDatabase(settings.db_path), Vault(key_list))
     click.echo(f"Re-encrypted {count} credential sets with the first key.")
+
+
+@main.group()
+def digest() -> None:
+    """Weekly digests."""
+
+
+@digest.command("run")
+@click.option("--at", "at", metavar="ISO-TIME",
+              help="Sweep as if it were this time, e.g. 2026-03-16T09:05+01:00 (UTC without an offset).")
+def digest_run(at: str | None) -> None:
+    """Send the digests that are due now, once; without SLACK_BOT_TOKEN, print them instead."""
+    from bot.app import slack_client
+    from handlers.digest_sweep import dry_run, sweep
+    from handlers.render_text import render_text
+
+    settings = settings_or_exit()
+    moment = _moment(at)
+    with _digest_deps(settings) as deps:
+        now = moment or deps.now()
+        if settings.bot_token:
+            report = sweep(deps, slack_client(settings), now)
+            click.echo(f"Digest sweep at {now.isoformat(timespec='minutes')}: {report}.")
+            return
+        built = dry_run(deps, now)
+        for due, content in built:
+            click.echo(f"--- {due.person.team_id}:{due.person.user_id}, week {due.week} ---")
+            click.echo(render_text(content) + "\n")
+        click.echo(f"{len(built)} digests due at {now.isoformat(timespec='minutes')}; "
+                   "SLACK_BOT_TOKEN is not set, so they were printed, not sent.")
+
+
+@digest.command("preview")
+@click.argument("user")
+def digest_preview(user: str) -> None:
+    """Print USER's next digest as text (USER is U123, or T1:U123 to name the workspace)."""
+    from handlers.digest import preview
+    from handlers.render_text import render_text
+    from handlers.slack import problem_for
+
+    settings = settings_or_exit()
+    with _digest_deps(settings) as deps:
+        person = _known_person(deps, user)
+        try:
+            click.echo(render_text(preview(person, deps)))
+        except Exception as error:
+            raise click.ClickException(problem_for(error).text) from None
+
+
+def _moment(text: str | None):
+    """`--at` as an aware datetime; a time without an offset is UTC."""
+    from datetime import datetime, timezone
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-03-16T09:05+01:00.",
+                                 param_hint="--at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@contextlib.contextmanager
+def _digest_deps(settings: Settings):
+    """The app's dependencies for one command, closed afterwards."""
+    from bot.app import build_deps
+
+    deps = build_deps(settings)
+    try:
+        yield deps
+    finally:
+        deps.runner.run(deps.hub.aclose())
+        deps.runner.stop()
+        deps.db.close()
+
+
+def _known_person(deps, user: str):
+    """The person named `U123` or `T1:U123`, as learnbot last saw them."""
+    from handlers.deps import Person
+    from store.users import list_users
+
+    team_id, _, user_id = user.rpartition(":")
+    matches = [u for u in list_users(deps.db, team_id or None) if u.user_id == user_id]
+    if not matches:
+        raise click.ClickException(f"learnbot does not know {user}: they have not used it yet.")
+    if len(matches) > 1:
+        teams = ", ".join(f"{u.team_id}:{u.user_id}" for u in matches)
+        raise click.ClickException(f"{user_id} is in several workspaces; name one: {teams}.")
+    found = matches[0]
+    return Person(found.team_id, found.user_id, email=found.email, name=found.name, tz=found.tz)

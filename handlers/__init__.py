@@ -2,10 +2,10 @@
 
 from slack_bolt import App
 
-from handlers import buttons, forms, home, learn, messages
+from handlers import buttons, digest, forms, home, learn, messages
 from handlers.deps import Deps
 
-MODULES = (learn, messages, home, forms, buttons)
+MODULES = (learn, messages, home, forms, buttons, digest)
 
 
 def register_all(app: App, deps: Deps) -> None:

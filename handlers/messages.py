@@ -7,20 +7,19 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from handlers import grammar as g
 from handlers.actions import run
+from handlers.deps import Deps
 from handlers.errors import UsageError
 from handlers.ids import Action
-from handlers.replies import OpenForm, Problem
 from handlers.render_slack import message, section
-from handlers.slack import load_person, payload, problem_for, safely
-
-from handlers.deps import Deps
+from handlers.replies import OpenForm, Problem
+from handlers.slack import load_person, payload, safely
 
 
 def form_button(form: OpenForm) -> dict:
     """A direct message carries no trigger to open a modal, so offer a button that does."""
     action, label = (Action.CONNECT, "Connect a provider") if form.form == "connect" \
         else (Action.EDIT_PREFS, "Edit preferences")
-    return message([section(f"Press the button to open the form."),
+    return message([section("Press the button to open the form."),
                     ActionsBlock(elements=[ButtonElement(text=label, action_id=action)])], label)
 
 

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,

@@ -148,12 +148,18 @@ class CatalogFileError(ValueError):
 
 def import_catalog(db: Database, path: str | Path,
                    progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate every row of `path`, then import all of them in one transaction.
+    """Validate every row of `path`, then import all of them in one transaction."""
+    return import_rows(db, read_rows(path), progress)
+
+
+def import_rows(db: Database, raw_rows: list[dict[str, Any]],
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Validate every row, then import all of them in one transaction.
 
     When any row is wrong nothing is imported and the report lists every error.
     `progress(n)` is called after each batch with the number of rows just written.
     """
-    rows, errors = validate_rows(read_rows(path))
+    rows, errors = validate_rows(raw_rows)
     if errors:
         return ImportReport(imported=0, errors=errors)
     with db.atomic():

@@ -34,7 +34,8 @@ def inokufu(env, transports):
 def broken_linkedin_and_slow_learnflow(env, transports):
     env.update({"LEARNBOT_LINKEDIN_CLIENT_ID": "cid", "LEARNBOT_LINKEDIN_CLIENT_SECRET": "csecret-abcdef",
                 "LEARNBOT_LEARNFLOW_API_TOKEN": "lf-token-abcdef", "LEARNBOT_SEARCH_DEADLINE": "1"})
-    transports["linkedin"] = httpx.MockTransport(lambda request: httpx.Response(500, text="oops"))
+    transports["linkedin"] = httpx.MockTransport(
+        lambda request: httpx.Response(401, json={"error": "invalid_client"}))
 
     async def slow(request):
         await asyncio.sleep(5)
@@ -60,7 +61,7 @@ def test_a_failing_and_a_slow_provider_are_named_and_the_rest_still_answers(
     post = response_urls.wait(1, timeout=8)[0]
     context = " ".join(e["text"] for b in post["blocks"] if b["type"] == "context" for e in b["elements"])
     assert "LearnFlow timed out" in context
-    assert "LinkedIn Learning failed" in context
+    assert "LinkedIn Learning failed: LinkedIn Learning refused the credentials" in context
     assert "Local catalog" in context and "Inokufu" in context
     assert "Results for “python”" in all_text(post)
 

@@ -1,7 +1,7 @@
 """`/learn progress`: this week's learning records, with a bar chart of minutes per day."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest

@@ -12,7 +12,7 @@ import pytest
 from providers.base import HttpClient
 from providers.errors import AuthError, BadRequest, BadResponse, NotFound, ProviderDown, RateLimited
 from providers.learnflow import SPEC, LearnFlowClient, read_error
-from providers.model import Learner, LearningObject, Price, SearchQuery
+from providers.model import LearningObject, Price, SearchQuery
 from providers.registry import ProviderHub
 from fakes.learnflow import BASE_URL, BOOTCAMP, INTRO, LEARNER, NOW, FakeLearnFlow, error, no_sleep
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import logging
-import re
 
 import httpx
 import pytest
@@ -16,8 +15,7 @@ from providers.errors import AuthError, BadRequest, BadResponse, NotFound, Provi
 from providers.learnifier import SPEC, LearnifierClient, participation_extid, read_error
 from providers.model import Learner, LearningObject, Progress, SearchQuery
 from providers.registry import ProviderHub
-from fakes.learnifier import (BASE_URL, BASIC_HEADER, CREDENTIALS, DRAFT, LEARNER, ORG, PYTHON, RETIRED, SAFETY,
-                              FakeLearnifier, no_sleep)
+from fakes.learnifier import (BASE_URL, BASIC_HEADER, CREDENTIALS, DRAFT, LEARNER, ORG, PYTHON, RETIRED, FakeLearnifier, no_sleep)
 
 
 def client_for(handler, credentials=CREDENTIALS) -> LearnifierClient:

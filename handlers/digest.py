@@ -1,0 +1,523 @@
+"""One person's weekly digest: what it holds, how it is built, and how it looks.
+
+A digest has a pick of the week and up to five more items that are new to the person
+(matching their topics and filters, never shown to them before in a search or an earlier
+digest), their last seven days from the learning records, and their enrollments in
+progress. Each part is optional; a digest with none of them is empty and is never sent.
+A provider that fails leaves its part out and is named at the bottom.
+
+Building happens in three steps so the sweep (`handlers.digest_sweep`) can share work
+between people: `draft` reads the store on the caller's thread, `fetch` does the network
+work on the provider loop (each distinct search once, everyone's activity concurrently),
+and `finish` records progress and assembles the `DigestContent`. `preview` runs the same
+steps for one person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import App
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from handlers import grammar as g
+from handlers.actions import PROVIDER_TIMEOUT, bind_for, enrollment_note, progress_reply, run, with_preferences
+from handlers.deps import Deps, Person
+from handlers.errors import NotFoundError, UserFacingError
+from handlers.formatting import format_minutes
+from handlers.forms import open_form
+from handlers.ids import Action
+from handlers.render_slack import MAX_BLOCKS, SECTION_LIMIT, escape, item_blocks, render_slack, shorten
+from handlers.render_text import item_lines, plain, render_text
+from handlers.replies import Notice, Numbered, OpenForm, Reply
+from handlers.schedule import digest_moment, iso_week, zone
+from handlers.slack import deliver, ids_from, load_person, problem_for, safely
+from handlers.views import LANGUAGE_OPTIONS
+from providers.errors import NotConfigured, ProviderError
+from providers.model import Learner, LearningObject, Progress, ProgressReporter, Provider, SearchOutcome, SearchQuery
+from providers.search import fan_out, merge
+from store import credentials, history, ledger, library, preferences
+
+logger = logging.getLogger(__name__)
+
+MAX_NEW_ITEMS = 5  # besides the pick of the week
+MAX_TOPICS = 3  # searches per person and week
+MAX_ENROLLMENTS = 5
+RECENT_DAYS = 7  # "your week" is the seven days before the digest
+FETCH_CONCURRENCY = 16  # searches and activity look-ups in flight at once
+MESSAGE_CHAR_LIMIT = 12_000  # all the text of one message, blocks together
+TITLE = "Your weekly learning digest"
+MORE_LINE = "…more in the App Home."
+CONNECT_RECORDS = "Connect your learning records (`/learn connect lrs`) to see your week here."
+NEEDS_EMAIL = "learnbot needs your email address to show your learning week."
+QUIET_WEEK = "No learning recorded in the last seven days."
+
+
+# --- what a digest searches for, and with which credentials ---------------------------------
+
+@dataclass(frozen=True)
+class Interest:
+    """One search a digest makes, and the words that say why its results were picked."""
+
+    reason: str
+    query: SearchQuery
+
+
+def interests_of(person: Person, prefs: preferences.Preferences, deps: Deps) -> tuple[Interest, ...]:
+    """The person's topics (at most three), or else the words of their last search,
+    each with the filters of their preferences."""
+    template, _notes = with_preferences(SearchQuery(keywords=""), person, deps)
+    if prefs.topics:
+        pairs = [(topic, f"matches your topic *{topic}*") for topic in prefs.topics[:MAX_TOPICS]]
+    else:
+        last = history.last_search(deps.db, person.team_id, person.user_id)
+        words = str(last.query.get("keywords") or "") if last else ""
+        pairs = [(words, f"like your search *{normalise_words(words)}*")] if words.strip() else []
+    return tuple(Interest(reason, dataclasses.replace(template, keywords=normalise_words(words)))
+                 for words, reason in pairs)
+
+
+def normalise_words(text: str) -> str:
+    """Case and spacing do not make a different search: "Data  Analysis" is "data analysis"."""
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The providers a person's digest searches, bound to the credentials in use.
+
+    `scope` says who may share these providers' results: it is the same for everyone on
+    the same workspace credentials, and unique to the person as soon as one provider runs
+    on their own credentials, so results fetched with one person's account reach no one else.
+    """
+
+    providers: tuple[Provider, ...]
+    scope: tuple
+
+
+def sources_of(person: Person, deps: Deps) -> Sources:
+    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
+    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
+    providers, _skipped = deps.hub.available(personal, shared)
+    fingerprints = tuple(sorted((p.key, getattr(p, "credential_fingerprint", "")) for p in providers))
+    own = any(p.key in personal and deps.hub.credentials_for(p.key, personal, shared)[1] == "personal"
+              for p in providers if p.key in deps.hub.specs)
+    return Sources(tuple(providers), (fingerprints, (person.team_id, person.user_id) if own else ()))
+
+
+# --- the person's own learning -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Activity:
+    """A person's own learning: their last seven days, and their enrollments in progress."""
+
+    week: Notice | None = None  # `progress_reply` of the learning records, when they show any
+    week_note: str = ""  # why there is no week to show
+    enrollments: tuple[Numbered, ...] = ()  # the note of each says how far the person is
+    missing: tuple[str, ...] = ()
+
+
+@dataclass
+class ActivityRequest:
+    """What to ask providers about one person's learning, with the clients already bound."""
+
+    learner: Learner
+    tz: ZoneInfo
+    since: date
+    records: Any = None  # the bound learning-records client, when connected
+    week_note: str = ""
+    tracked: list[tuple[library.Enrollment, Provider | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ActivityAnswers:
+    summary: Any = None  # a providers.records.WeekSummary
+    progress: dict[str, Progress | None] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+
+def request_activity(person: Person, deps: Deps, now: datetime) -> ActivityRequest:
+    tz = zone(person.tz)
+    since = now.astimezone(tz).date() - timedelta(days=RECENT_DAYS)
+    request = ActivityRequest(Learner(person.team_id, person.user_id, person.email, person.name), tz, since)
+    if not person.email:
+        request.week_note = NEEDS_EMAIL
+    else:
+        try:
+            request.records = bind_for("lrs", person, deps)
+        except NotConfigured:
+            request.week_note = CONNECT_RECORDS
+        except NotFoundError:
+            pass  # this installation has no learning records provider at all
+    enrolled = [row for row in library.list_enrollments(deps.db, person.team_id, person.user_id)
+                if row.status == "enrolled" and not _finished(row.progress_completed, row.progress_total)]
+    request.tracked = [(row, _progress_source(row, person, deps)) for row in enrolled[:MAX_ENROLLMENTS]]
+    return request
+
+
+def _progress_source(row: library.Enrollment, person: Person, deps: Deps) -> Provider | None:
+    """The provider to ask for progress, when it reports progress (the local catalog does not)."""
+    if not row.external_id:
+        return None
+    try:
+        provider = bind_for(row.provider, person, deps)
+    except (ProviderError, UserFacingError):
+        return None
+    return provider if isinstance(provider, ProgressReporter) else None
+
+
+def _finished(completed: int | None, total: int | None) -> bool:
+    return bool(total) and (completed or 0) >= total
+
+
+async def fetch_activity(request: ActivityRequest) -> ActivityAnswers:
+    summary, missing, progress = None, [], {}
+    if request.records is not None:
+        try:
+            summary = await asyncio.wait_for(
+                request.records.week(request.learner.email, request.since, request.tz), PROVIDER_TIMEOUT)
+        except Exception as error:
+            missing.append(_unavailable(request.records.label, error))
+    for row, source in request.tracked:
+        if source is None:
+            continue
+        try:
+            progress[row.ref] = await asyncio.wait_for(
+                source.progress(row.external_id, request.learner), PROVIDER_TIMEOUT)
+        except Exception as error:
+            missing.append(_unavailable(source.label, error))
+    return ActivityAnswers(summary, progress, tuple(dict.fromkeys(missing)))
+
+
+def _unavailable(label: str, error: BaseException) -> str:
+    """A failed source is named in the digest; one that failed through a bug is also logged."""
+    if not isinstance(error, (ProviderError, TimeoutError)):
+        problem_for(error)
+    return label
+
+
+def settle_activity(person: Person, deps: Deps, request: ActivityRequest, answers: ActivityAnswers) -> Activity:
+    """Store the progress the providers reported and describe the person's learning."""
+    enrollments: list[Numbered] = []
+    for row, _source in request.tracked:
+        progress = answers.progress.get(row.ref)
+        if progress is not None:
+            library.update_progress(deps.db, person.team_id, person.user_id, row.ref,
+                                    progress.completed, progress.total)
+            if _finished(progress.completed, progress.total):
+                continue
+        note = f"{progress.completed}/{progress.total} activities done" if progress and progress.total \
+            else enrollment_note(row)
+        enrollments.append(Numbered(len(enrollments) + 1, LearningObject.from_dict(row.item), note))
+    summary = answers.summary
+    learned = summary is not None and (summary.total_minutes > 0 or bool(summary.activities))
+    week_note = request.week_note or (QUIET_WEEK if summary is not None and not learned else "")
+    return Activity(progress_reply(summary) if learned else None, week_note, tuple(enrollments), answers.missing)
+
+
+# --- the digest ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DigestContent:
+    """Everything one person's digest shows, rendered for Slack and for the terminal."""
+
+    week: str  # the ISO week it belongs to, e.g. "2026-W12"
+    pick: Numbered | None = None
+    new_items: tuple[Numbered, ...] = ()
+    activity: Activity = Activity()
+    missing: tuple[str, ...] = ()  # labels of the sources that failed
+    intro: str = ""
+
+    @property
+    def shown_refs(self) -> list[str]:
+        """The items this digest shows, to be marked as seen once it is sent."""
+        return [entry.item.ref for entry in (self.pick, *self.new_items) if entry is not None]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.pick is None and self.activity.week is None and not self.activity.enrollments
+
+
+@dataclass
+class Draft:
+    """One person's digest before the providers have answered."""
+
+    person: Person
+    week: str
+    prefs: preferences.Preferences
+    interests: tuple[Interest, ...]
+    sources: Sources
+    activity: ActivityRequest
+    seen: set[str]
+
+    def search_keys(self) -> list[tuple]:
+        """One key per search: people with equal keys get the same results."""
+        return [(interest.query, self.sources.scope) for interest in self.interests]
+
+
+def draft(person: Person, deps: Deps, now: datetime, week: str) -> Draft:
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    return Draft(person, week, prefs, interests_of(person, prefs, deps), sources_of(person, deps),
+                 request_activity(person, deps, now), history.seen_refs(deps.db, person.team_id, person.user_id))
+
+
+async def fetch(drafts: list[Draft], searches: dict[tuple, SearchOutcome], *, deadline: float,
+                cache=None) -> list[ActivityAnswers]:
+    """Make each search of `drafts` not yet in `searches` once, filling it in, and ask for
+    each person's activity; all at once, at most `FETCH_CONCURRENCY` at a time."""
+    gate = asyncio.Semaphore(FETCH_CONCURRENCY)
+    wanted: dict[tuple, tuple[Provider, ...]] = {}
+    for person_draft in drafts:
+        for key in person_draft.search_keys():
+            if key not in searches:
+                wanted.setdefault(key, person_draft.sources.providers)
+
+    async def search(key: tuple, providers: tuple[Provider, ...]) -> None:
+        async with gate:
+            searches[key] = await fan_out(providers, key[0], deadline=deadline, cache=cache)
+
+    async def activity(request: ActivityRequest) -> ActivityAnswers:
+        async with gate:
+            return await fetch_activity(request)
+
+    await asyncio.gather(*(search(key, providers) for key, providers in wanted.items()))
+    return list(await asyncio.gather(*(activity(d.activity) for d in drafts)))
+
+
+def finish(person_draft: Draft, deps: Deps, searches: dict[tuple, SearchOutcome], answers: ActivityAnswers,
+           intro: str = "") -> DigestContent:
+    outcomes = [searches[key] for key in person_draft.search_keys()]
+    activity = settle_activity(person_draft.person, deps, person_draft.activity, answers)
+    return compose(person_draft.week, person_draft.interests, outcomes, person_draft.seen,
+                   person_draft.prefs, activity, intro)
+
+
+def compose(week: str, interests: tuple[Interest, ...], outcomes: list[SearchOutcome], seen: set[str],
+            prefs: preferences.Preferences, activity: Activity, intro: str = "") -> DigestContent:
+    """Choose the new items (interleaving the interests' results) and assemble the digest.
+
+    The best-ranked new item is the pick of the week; the next five are "new for you".
+    """
+    reasons: dict[str, str] = {}
+    fresh_lists = []
+    for interest, outcome in zip(interests, outcomes, strict=True):
+        fresh = [item for item in outcome.items if item.ref not in seen and interest.query.matches(item)]
+        for item in fresh:
+            reasons.setdefault(item.ref, interest.reason)
+        fresh_lists.append(fresh)
+    chosen = merge(fresh_lists)[: MAX_NEW_ITEMS + 1]
+    entries = [Numbered(number, item, why_picked(reasons[item.ref], item, prefs))
+               for number, item in enumerate(chosen, start=1)]
+    failed = [status.label for outcome in outcomes for status in outcome.missing]
+    missing = tuple(dict.fromkeys([*failed, *activity.missing]))
+    return DigestContent(week, entries[0] if entries else None, tuple(entries[1:]), activity, missing, intro)
+
+
+def why_picked(reason: str, item: LearningObject, prefs: preferences.Preferences) -> str:
+    """The reason and the filters the item met: "matches your topic *data analysis*, French, under 2 h"."""
+    parts = [reason]
+    if prefs.languages and item.language in prefs.languages:
+        parts.append(LANGUAGE_OPTIONS.get(item.language, item.language))
+    if prefs.types and item.type in prefs.types:
+        parts.append(item.type)
+    if prefs.max_minutes and item.duration_minutes:
+        parts.append(f"under {format_minutes(prefs.max_minutes)}")
+    return ", ".join(parts)
+
+
+def preview(person: Person, deps: Deps) -> Reply:
+    """The person's next digest, built now (nothing is recorded as sent or seen)."""
+    now = deps.now()
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    tz = zone(person.tz)
+    week = iso_week(now, tz)
+    moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
+    if moment <= now and ledger.digest_status(deps.db, person.team_id, person.user_id, week) == "sent":
+        week = iso_week(now + timedelta(days=7), tz)
+        moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
+    person_draft = draft(person, deps, now, week)
+    searches: dict[tuple, SearchOutcome] = {}
+    (answers,) = deps.runner.run(fetch([person_draft], searches, deadline=deps.deadline, cache=deps.cache))
+    when = moment.astimezone(tz).strftime("%A %d %B at %H:%M")
+    content = finish(person_draft, deps, searches, answers,
+                     intro=f"A preview: your next digest is due {when} ({tz.key})."
+                     if prefs.digest_enabled else "A preview: your weekly digests are off (`/learn digest on`).")
+    if content.is_empty:
+        return Notice("Your next digest has nothing to show yet: set some topics with "
+                      "`/learn prefs set topics=python,sql` or search for something first.",
+                      tuple(f"• {line}" for line in (content.activity.week_note, *_missing_lines(content)) if line))
+    return content
+
+
+def _missing_lines(content: DigestContent) -> list[str]:
+    if not content.missing:
+        return []
+    return [f"Not included this time: {', '.join(content.missing)} did not answer."]
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+@render_slack.register
+def _digest_message(content: DigestContent) -> dict:
+    return {"text": shorten(plain(_summary(content)), SECTION_LIMIT),
+            "blocks": fit(_body(content), _tail(content))}
+
+
+def _summary(content: DigestContent) -> str:
+    count = len(content.shown_refs)
+    return f"{TITLE}: {count} new item{'s' if count != 1 else ''} for you" if count else TITLE
+
+
+def _body(content: DigestContent) -> list[list[dict]]:
+    """The message in groups of blocks that are kept or dropped together, most important first."""
+    groups = [[HeaderBlock(text=TITLE).to_dict()]]
+    if content.intro:
+        groups.append([_context(content.intro)])
+    if content.pick:
+        groups.append([_section(":star: *Pick of the week*"), *_item_dicts(content.pick)])
+    if content.new_items:
+        groups.append([_section("*New for you*")])
+        groups.extend(list(_item_dicts(entry)) for entry in content.new_items)
+    week = content.activity.week
+    if week:
+        groups.append([_section("\n".join(["*Your week* (the last seven days)", *week.lines])),
+                       _section(f"```{week.chart}```")])
+    elif content.activity.week_note:
+        groups.append([_context(content.activity.week_note)])
+    if content.activity.enrollments:
+        lines = [f"• <{e.item.url}|{escape(shorten(e.item.title, 120))}> — _{escape(e.note)}_"
+                 for e in content.activity.enrollments]
+        groups.append([_section("\n".join(["*In progress*", *lines]))])
+    return groups
+
+
+def _tail(content: DigestContent) -> list[dict]:
+    """What every digest ends with, whatever is trimmed: missing sources and the controls."""
+    blocks = [_context(line) for line in _missing_lines(content)]
+    return [*blocks, _CONTROLS]
+
+
+_CONTROLS = ActionsBlock(elements=[
+    ButtonElement(text="Snooze a week", action_id=Action.DIGEST_SNOOZE),
+    ButtonElement(text="Change schedule", action_id=Action.DIGEST_SCHEDULE),
+    ButtonElement(text="Stop digests", action_id=Action.DIGEST_STOP),
+]).to_dict()
+
+
+@lru_cache(maxsize=4096)
+def _item_dicts(entry: Numbered) -> tuple[dict, ...]:
+    """An item's blocks as dicts, made once per sweep for everyone who gets the same item:
+    slack_sdk's validation costs milliseconds per item, which adds up over a workspace."""
+    return tuple(block.to_dict() for block in item_blocks(entry))
+
+
+def _section(text: str) -> dict:
+    """A section that keeps its line breaks (charts and lists), cut to Slack's limit."""
+    return SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT))).to_dict()
+
+
+def _context(text: str) -> dict:
+    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text, SECTION_LIMIT))]).to_dict()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit(groups: list[list[dict]], tail: list[dict]) -> list[dict]:
+    """Keep whole groups, in order, while the message stays within Slack's limits (50 blocks,
+    about 12,000 characters); when something is left out, say where to find the rest."""
+    more = _section(MORE_LINE)
+    block_budget = MAX_BLOCKS - len(tail) - 1
+    char_budget = MESSAGE_CHAR_LIMIT - text_length(tail) - text_length([more])
+    kept: list[dict] = []
+    for group in groups:
+        if len(kept) + len(group) > block_budget or text_length(kept + group) > char_budget:
+            return [*kept, more, *tail]
+        kept.extend(group)
+    return [*kept, *tail]
+
+
+def text_length(blocks: list[dict] | dict | Any) -> int:
+    """All the characters of text in `blocks` (every "text" string, however deep)."""
+    if isinstance(blocks, list):
+        return sum(text_length(value) for value in blocks)
+    if isinstance(blocks, dict):
+        return sum(len(value) if key == "text" and isinstance(value, str) else text_length(value)
+                   for key, value in blocks.items())
+    return 0
+
+
+@render_text.register
+def _digest_text(content: DigestContent) -> str:
+    lines = [TITLE, *([plain(content.intro)] if content.intro else [])]
+    if content.pick:
+        lines += ["", "Pick of the week:", *item_lines(content.pick)]
+    if content.new_items:
+        lines += ["", "New for you:"]
+        for entry in content.new_items:
+            lines += item_lines(entry)
+    week = content.activity.week
+    if week:
+        lines += ["", "Your week (the last seven days):", *week.lines, week.chart]
+    elif content.activity.week_note:
+        lines += ["", content.activity.week_note]
+    if content.activity.enrollments:
+        lines += ["", "In progress:", *(f"• {e.item.title} — {e.note}" for e in content.activity.enrollments)]
+    lines += ["", *_missing_lines(content),
+              "`/learn digest off` stops these digests; `/learn prefs set digest=\"fri 16:30\"` moves them."]
+    return "\n".join(plain(line) for line in lines)
+
+
+# --- the digest's buttons ---------------------------------------------------------------------
+
+def snooze(person: Person, deps: Deps, now: datetime) -> Notice:
+    """Skip the next digest that has not gone yet: this week's, or next week's once this one is out."""
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    tz = zone(person.tz)
+    week = iso_week(now, tz)
+    if ledger.digest_status(deps.db, person.team_id, person.user_id, week) is not None:
+        week = iso_week(now + timedelta(days=7), tz)
+    preferences.save_preferences(deps.db, person.team_id, person.user_id,
+                                 dataclasses.replace(prefs, snoozed_week=week))
+    skipped = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
+    following = digest_moment(iso_week(skipped + timedelta(days=7), tz), prefs.digest_day, prefs.digest_time, tz)
+    return Notice(f"Snoozed: no digest on {skipped.astimezone(tz):%A %d %B}. "
+                  f"The next one comes on {following.astimezone(tz):%A %d %B at %H:%M}.")
+
+
+def register(app: App, deps: Deps) -> None:
+    def person_of(body, client) -> Person:
+        team_id, user_id = ids_from(body)
+        return load_person(client, deps, team_id, user_id)
+
+    @app.action(Action.DIGEST_SNOOZE)
+    def snooze_clicked(ack, body, client, respond):
+        ack()
+        person = person_of(body, client)
+        deliver(body, client, respond, safely(lambda: snooze(person, deps, deps.now())))
+
+    @app.action(Action.DIGEST_SCHEDULE)
+    def schedule_clicked(ack, body, client):
+        ack()
+        open_form(client, deps, person_of(body, client), OpenForm("prefs", ""), body["trigger_id"])
+
+    @app.action(Action.DIGEST_STOP)
+    def stop_clicked(ack, body, client, respond):
+        ack()
+        person = person_of(body, client)
+        deliver(body, client, respond, safely(lambda: run(g.Digest("off"), person, deps)))
