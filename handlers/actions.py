@@ -15,15 +15,16 @@ from functools import singledispatch
 
 from handlers import grammar as g
 from handlers.deps import Deps, Person
-from handlers.formatting import format_minutes
 from handlers.errors import NotFoundError, UsageError, UserFacingError
-from handlers.schedule import zone
+from handlers.formatting import format_minutes
 from handlers.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
+from handlers.schedule import zone
+from providers.catalog import to_learning_object
 from providers.errors import ProviderError
-from providers.records import bar_chart
 from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchQuery
+from providers.records import bar_chart
 from providers.search import fan_out
-from store import credentials, history, library, preferences, users
+from store import catalog, credentials, history, library, preferences, users
 from store.forget import forget_user
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
                          f"Known providers: {', '.join(sorted(deps.hub.labels()))}.")
     outcome = deps.runner.run(fan_out(providers, query, deadline=deps.deadline, cache=deps.cache))
     record = history.record_search(
-        deps.db, person.team_id, person.user_id, command.text, _query_dict(query),
+        deps.db, person.team_id, person.user_id, command.text, dataclasses.asdict(query),
         [item.to_dict() for item in outcome.items], [dataclasses.asdict(s) for s in outcome.statuses])
     notes += first_search_notice(person, deps)
     return results_page(record, 0, deps.page_size, skipped=tuple(skipped.values()), notes=notes)
@@ -170,21 +171,16 @@ def resolve(target: str, person: Person, deps: Deps) -> LearningObject:
 
 
 def _find_known_item(ref: str, person: Person, deps: Deps) -> LearningObject | None:
-    for record in [history.last_search(deps.db, person.team_id, person.user_id)]:
-        for data in (record.items if record else []):
-            if f"{data['provider']}:{data['id']}" == ref:
-                return LearningObject.from_dict(data)
-    for saved in library.list_saved(deps.db, person.team_id, person.user_id):
-        if saved.ref == ref:
-            return LearningObject.from_dict(saved.item)
+    """An item the person has seen (last search, saved items) or any local catalog item."""
+    record = history.last_search(deps.db, person.team_id, person.user_id)
+    seen = [*(record.items if record else []),
+            *(saved.item for saved in library.list_saved(deps.db, person.team_id, person.user_id))]
+    for data in seen:
+        if history.item_ref(data) == ref:
+            return LearningObject.from_dict(data)
     provider, _, item_id = ref.partition(":")
-    if provider == "catalog":
-        from store.catalog import get_item
-        row = get_item(deps.db, item_id)
-        if row:
-            from providers.catalog import to_learning_object
-            return to_learning_object(row)
-    return None
+    row = catalog.get_item(deps.db, item_id) if provider == "catalog" else None
+    return to_learning_object(row) if row else None
 
 
 @act.register
@@ -431,5 +427,3 @@ def describe_error(error: BaseException) -> str | None:
     return None
 
 
-def _query_dict(query: SearchQuery) -> dict:
-    return dataclasses.asdict(query)

@@ -486,11 +486,11 @@ def _digest_text(content: DigestContent) -> str:
 # --- the digest's buttons ---------------------------------------------------------------------
 
 def snooze(person: Person, deps: Deps, now: datetime) -> Notice:
-    """Skip the next digest that has not gone yet: this week's, or next week's once this one is out."""
+    """Skip the next digest: this week's if its moment is still ahead, else next week's."""
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     tz = zone(person.tz)
     week = iso_week(now, tz)
-    if ledger.digest_status(deps.db, person.team_id, person.user_id, week) is not None:
+    if digest_moment(week, prefs.digest_day, prefs.digest_time, tz) <= now:
         week = iso_week(now + timedelta(days=7), tz)
     preferences.save_preferences(deps.db, person.team_id, person.user_id,
                                  dataclasses.replace(prefs, snoozed_week=week))
