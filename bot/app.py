@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from slack_bolt import App
@@ -23,6 +24,8 @@ from store.crypto import Vault, resolve_keys
 from store.pool import ThreadLocalDatabase
 
 logger = logging.getLogger(__name__)
+
+LISTENER_THREADS = 64
 
 
 class RedactingVault(Vault):
@@ -71,6 +74,10 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         client=slack_client(settings),
         signing_secret=settings.signing_secret or "",
         request_verification_enabled=not socket_mode,
+        # A listener acknowledges at once, then holds its thread while providers answer
+        # (up to the search deadline). Bolt's default of 5 threads would make the sixth
+        # concurrent request miss Slack's 3-second window.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
     register_all(app, deps)
 

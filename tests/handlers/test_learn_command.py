@@ -190,3 +190,18 @@ def test_forget_me_asks_first_and_deletes_only_after_confirming(slack, deps, res
     assert "deleted everything" in texts(response_urls.wait(5)[4])
     assert library.list_saved(deps.db, "T1", "U1") == []
     assert users.get_user(deps.db, "T1", "U1") is None
+
+
+def test_twenty_concurrent_searches_are_all_acknowledged_at_once(slow_inokufu, slack, response_urls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def timed_command(n):
+        started = time.monotonic()
+        response = slack.command(f"python {n}")
+        return response.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(timed_command, range(20)))
+    assert all(status == 200 for status, _ in answers)
+    assert max(seconds for _, seconds in answers) < 2.0
+    assert len(response_urls.wait(20, timeout=15)) == 20
