@@ -45,12 +45,12 @@ def load_person(client: WebClient, deps: Deps, team_id: str, user_id: str) -> Pe
 
 def fetch_profile(client: WebClient, user_id: str) -> dict:
     try:
-        info = client.users_info(user=user_id)["user"]
+        info = client.users_info(user=user_id, include_locale=True)["user"]
     except SlackApiError as error:
         logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
         return {}
     profile = info.get("profile") or {}
-    fields = {"tz": info.get("tz"), "email": profile.get("email"),
+    fields = {"tz": info.get("tz"), "email": profile.get("email"), "locale": info.get("locale"),
               "name": profile.get("real_name") or info.get("real_name") or info.get("name")}
     return {key: value for key, value in fields.items() if value}
 

@@ -114,6 +114,7 @@ class FakeSlackApi:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": user.id, "name": user.name, "real_name": user.name, "tz": user.tz,
+                                         "locale": "fr-FR" if user.tz == "Europe/Paris" else "en-US",
                                          "is_admin": user.is_admin, "is_owner": False,
                                          "profile": {"email": user.email, "real_name": user.name}}}
         if method in ("chat.postMessage", "chat.update"):

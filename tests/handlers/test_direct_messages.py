@@ -64,3 +64,12 @@ def test_connect_in_a_dm_offers_a_button_that_opens_the_form(slack, slack_api):
     view = slack_api.wait_for("views.open")[0].args["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["callback_id"] == "connect_provider"
+
+
+def test_the_persons_time_zone_locale_and_email_come_from_slack(slack, slack_api, deps):
+    from store.users import get_user
+
+    slack.dm("help")
+    slack_api.wait_for("chat.postMessage")
+    user = get_user(deps.db, "T1", "U1")
+    assert (user.tz, user.locale, user.email) == ("Europe/Paris", "fr-FR", "ada@example.com")
