@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -35,20 +36,41 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers import grammar as g
-from handlers.actions import PROVIDER_TIMEOUT, bind_for, enrollment_note, progress_reply, run, with_preferences
+from handlers.actions import (
+    PROVIDER_TIMEOUT,
+    bind_for,
+    enrollment_note,
+    progress_reply,
+    run,
+)
 from handlers.deps import Deps, Person
-from handlers.errors import NotFoundError, UserFacingError
+from handlers.errors import UserFacingError
 from handlers.formatting import format_minutes
 from handlers.forms import open_form
 from handlers.ids import Action
-from handlers.render_slack import MAX_BLOCKS, SECTION_LIMIT, escape, item_blocks, render_slack, shorten
+from handlers.render_slack import (
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    escape,
+    item_blocks,
+    render_slack,
+    shorten,
+)
 from handlers.render_text import item_lines, plain, render_text
 from handlers.replies import Notice, Numbered, OpenForm, Reply
 from handlers.schedule import digest_moment, iso_week, zone
 from handlers.slack import deliver, ids_from, load_person, problem_for, safely
 from handlers.views import LANGUAGE_OPTIONS
 from providers.errors import NotConfigured, ProviderError
-from providers.model import Learner, LearningObject, Progress, ProgressReporter, Provider, SearchOutcome, SearchQuery
+from providers.model import (
+    Learner,
+    LearningObject,
+    Progress,
+    ProgressReporter,
+    Provider,
+    SearchOutcome,
+    SearchQuery,
+)
 from providers.search import fan_out, merge
 from store import credentials, history, ledger, library, preferences
 
@@ -58,7 +80,7 @@ MAX_NEW_ITEMS = 5  # besides the pick of the week
 MAX_TOPICS = 3  # searches per person and week
 MAX_ENROLLMENTS = 5
 RECENT_DAYS = 7  # "your week" is the seven days before the digest
-FETCH_CONCURRENCY = 16  # searches and activity look-ups in flight at once
+FETCH_CONCURRENCY = 32  # searches and activity look-ups in flight at once
 MESSAGE_CHAR_LIMIT = 12_000  # all the text of one message, blocks together
 TITLE = "Your weekly learning digest"
 MORE_LINE = "…more in the App Home."
@@ -80,13 +102,15 @@ class Interest:
 def interests_of(person: Person, prefs: preferences.Preferences, deps: Deps) -> tuple[Interest, ...]:
     """The person's topics (at most three), or else the words of their last search,
     each with the filters of their preferences."""
-    template, _notes = with_preferences(SearchQuery(keywords=""), person, deps)
     if prefs.topics:
         pairs = [(topic, f"matches your topic *{topic}*") for topic in prefs.topics[:MAX_TOPICS]]
     else:
         last = history.last_search(deps.db, person.team_id, person.user_id)
         words = str(last.query.get("keywords") or "") if last else ""
         pairs = [(words, f"like your search *{normalise_words(words)}*")] if words.strip() else []
+    # The filters `actions.with_preferences` adds to a search, from the preferences read already.
+    template = SearchQuery(keywords="", types=prefs.types, languages=prefs.languages,
+                           providers=prefs.providers, max_minutes=prefs.max_minutes)
     return tuple(Interest(reason, dataclasses.replace(template, keywords=normalise_words(words)))
                  for words, reason in pairs)
 
@@ -94,6 +118,14 @@ def interests_of(person: Person, prefs: preferences.Preferences, deps: Deps) -> 
 def normalise_words(text: str) -> str:
     """Case and spacing do not make a different search: "Data  Analysis" is "data analysis"."""
     return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A person's own credentials and their workspace's, read (and decrypted) once."""
+
+    personal: dict[str, dict[str, str]]
+    shared: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -109,14 +141,35 @@ class Sources:
     scope: tuple
 
 
-def sources_of(person: Person, deps: Deps) -> Sources:
-    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
-    providers, _skipped = deps.hub.available(personal, shared)
+def sources_of(person: Person, deps: Deps, keys: Keys) -> Sources:
+    providers, _skipped = deps.hub.available(keys.personal, keys.shared)
     fingerprints = tuple(sorted((p.key, getattr(p, "credential_fingerprint", "")) for p in providers))
-    own = any(p.key in personal and deps.hub.credentials_for(p.key, personal, shared)[1] == "personal"
+    own = any(p.key in keys.personal and deps.hub.credentials_for(p.key, keys.personal, keys.shared)[1] == "personal"
               for p in providers if p.key in deps.hub.specs)
     return Sources(tuple(providers), (fingerprints, (person.team_id, person.user_id) if own else ()))
+
+
+class Workspaces:
+    """What people of one workspace share during a sweep, worked out once: the workspace's
+    credentials, and its providers bound to them for everyone without credentials of their own."""
+
+    def __init__(self, deps: Deps):
+        self.deps = deps
+        self._shared: dict[str, dict] = {}
+        self._sources: dict[str, Sources] = {}
+
+    def keys(self, person: Person) -> Keys:
+        if person.team_id not in self._shared:
+            self._shared[person.team_id] = credentials.load_shared(self.deps.db, self.deps.vault, person.team_id)
+        personal = credentials.load_personal(self.deps.db, self.deps.vault, person.team_id, person.user_id)
+        return Keys(personal, self._shared[person.team_id])
+
+    def sources(self, person: Person, keys: Keys) -> Sources:
+        if keys.personal:
+            return sources_of(person, self.deps, keys)
+        if person.team_id not in self._sources:
+            self._sources[person.team_id] = sources_of(person, self.deps, keys)
+        return self._sources[person.team_id]
 
 
 # --- the person's own learning -----------------------------------------------------------------
@@ -150,19 +203,20 @@ class ActivityAnswers:
     missing: tuple[str, ...] = ()
 
 
-def request_activity(person: Person, deps: Deps, now: datetime) -> ActivityRequest:
+def request_activity(person: Person, deps: Deps, now: datetime, keys: Keys) -> ActivityRequest:
     tz = zone(person.tz)
     since = now.astimezone(tz).date() - timedelta(days=RECENT_DAYS)
     request = ActivityRequest(Learner(person.team_id, person.user_id, person.email, person.name), tz, since)
-    if not person.email:
+    if "lrs" not in deps.hub.specs:
+        pass  # this installation has no learning records provider at all
+    elif not person.email:
         request.week_note = NEEDS_EMAIL
     else:
+        values, _owner = deps.hub.credentials_for("lrs", keys.personal, keys.shared)
         try:
-            request.records = bind_for("lrs", person, deps)
+            request.records = deps.hub.bind("lrs", values)
         except NotConfigured:
             request.week_note = CONNECT_RECORDS
-        except NotFoundError:
-            pass  # this installation has no learning records provider at all
     enrolled = [row for row in library.list_enrollments(deps.db, person.team_id, person.user_id)
                 if row.status == "enrolled" and not _finished(row.progress_completed, row.progress_total)]
     request.tracked = [(row, _progress_source(row, person, deps)) for row in enrolled[:MAX_ENROLLMENTS]]
@@ -170,7 +224,10 @@ def request_activity(person: Person, deps: Deps, now: datetime) -> ActivityReque
 
 
 def _progress_source(row: library.Enrollment, person: Person, deps: Deps) -> Provider | None:
-    """The provider to ask for progress, when it reports progress (the local catalog does not)."""
+    """The provider to ask for progress, when it reports progress (the local catalog does not).
+
+    Bound through `bind_for`, which stores a refreshed token (LearnFlow) where it belongs.
+    """
     if not row.external_id:
         return None
     try:
@@ -264,65 +321,99 @@ class Draft:
     activity: ActivityRequest
     seen: set[str]
 
-    def search_keys(self) -> list[tuple]:
+    def search_keys(self) -> tuple[tuple, ...]:
         """One key per search: people with equal keys get the same results."""
-        return [(interest.query, self.sources.scope) for interest in self.interests]
+        return tuple((interest.query, self.sources.scope) for interest in self.interests)
 
 
-def draft(person: Person, deps: Deps, now: datetime, week: str) -> Draft:
+def draft(person: Person, deps: Deps, now: datetime, week: str, workspaces: Workspaces | None = None) -> Draft:
+    workspaces = workspaces or Workspaces(deps)
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
-    return Draft(person, week, prefs, interests_of(person, prefs, deps), sources_of(person, deps),
-                 request_activity(person, deps, now), history.seen_refs(deps.db, person.team_id, person.user_id))
+    keys = workspaces.keys(person)
+    return Draft(person, week, prefs, interests_of(person, prefs, deps), workspaces.sources(person, keys),
+                 request_activity(person, deps, now, keys), history.seen_refs(deps.db, person.team_id, person.user_id))
 
 
-async def fetch(drafts: list[Draft], searches: dict[tuple, SearchOutcome], *, deadline: float,
-                cache=None) -> list[ActivityAnswers]:
-    """Make each search of `drafts` not yet in `searches` once, filling it in, and ask for
-    each person's activity; all at once, at most `FETCH_CONCURRENCY` at a time."""
-    gate = asyncio.Semaphore(FETCH_CONCURRENCY)
-    wanted: dict[tuple, tuple[Provider, ...]] = {}
-    for person_draft in drafts:
-        for key in person_draft.search_keys():
-            if key not in searches:
-                wanted.setdefault(key, person_draft.sources.providers)
+Found = list[tuple[LearningObject, Interest]]
+
+
+class SearchResults:
+    """The searches of a sweep (or a preview), each distinct one made once, and the
+    interleaved results of each set of interests, worked out once for all who share it.
+
+    `fetch` fills `outcomes` on the provider loop; `searching` (touched only there) holds the
+    searches under way, so two fetches running at once never make the same search twice.
+    """
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple, SearchOutcome] = {}
+        self.searching: dict[tuple, asyncio.Future] = {}
+        self.gate = asyncio.Semaphore(FETCH_CONCURRENCY)  # shared by every fetch
+        self._found: dict[tuple, Found] = {}
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def found(self, person_draft: Draft) -> Found:
+        shared_by = (person_draft.interests, person_draft.sources.scope)  # the reasons' wording too
+        if shared_by not in self._found:
+            outcomes = [self.outcomes[key] for key in person_draft.search_keys()]
+            self._found[shared_by] = interleave(person_draft.interests, outcomes)
+        return self._found[shared_by]
+
+    def failed(self, person_draft: Draft) -> list[str]:
+        """Labels of the providers that did not answer this person's searches."""
+        return [status.label for key in person_draft.search_keys() for status in self.outcomes[key].missing]
+
+
+def interleave(interests: tuple[Interest, ...], outcomes: list[SearchOutcome]) -> Found:
+    """All the interests' results, taken in turn by rank without duplicates, each with the
+    interest that found it."""
+    found_by: dict[str, Interest] = {}
+    for interest, outcome in zip(interests, outcomes, strict=True):
+        for item in outcome.items:
+            found_by.setdefault(item.ref, interest)
+    return [(item, found_by[item.ref]) for item in merge([outcome.items for outcome in outcomes])]
+
+
+async def fetch(drafts: list[Draft], results: SearchResults, *, deadline: float, cache=None) -> list[ActivityAnswers]:
+    """Make each search of `drafts` that `results` lacks, once, and ask for each person's
+    activity; all at once, at most `FETCH_CONCURRENCY` at a time."""
 
     async def search(key: tuple, providers: tuple[Provider, ...]) -> None:
-        async with gate:
-            searches[key] = await fan_out(providers, key[0], deadline=deadline, cache=cache)
+        async with results.gate:
+            results.outcomes[key] = await fan_out(providers, key[0], deadline=deadline, cache=cache)
 
     async def activity(request: ActivityRequest) -> ActivityAnswers:
-        async with gate:
+        async with results.gate:
             return await fetch_activity(request)
 
-    await asyncio.gather(*(search(key, providers) for key, providers in wanted.items()))
+    for person_draft in drafts:
+        for key in person_draft.search_keys():
+            if key not in results.outcomes and key not in results.searching:
+                results.searching[key] = asyncio.ensure_future(search(key, person_draft.sources.providers))
+    keys = {key for person_draft in drafts for key in person_draft.search_keys()}
+    await asyncio.gather(*(results.searching[key] for key in keys if key in results.searching))
     return list(await asyncio.gather(*(activity(d.activity) for d in drafts)))
 
 
-def finish(person_draft: Draft, deps: Deps, searches: dict[tuple, SearchOutcome], answers: ActivityAnswers,
+def finish(person_draft: Draft, deps: Deps, results: SearchResults, answers: ActivityAnswers,
            intro: str = "") -> DigestContent:
-    outcomes = [searches[key] for key in person_draft.search_keys()]
     activity = settle_activity(person_draft.person, deps, person_draft.activity, answers)
-    return compose(person_draft.week, person_draft.interests, outcomes, person_draft.seen,
-                   person_draft.prefs, activity, intro)
+    return compose(person_draft.week, results.found(person_draft), person_draft.seen, person_draft.prefs,
+                   activity, results.failed(person_draft), intro)
 
 
-def compose(week: str, interests: tuple[Interest, ...], outcomes: list[SearchOutcome], seen: set[str],
-            prefs: preferences.Preferences, activity: Activity, intro: str = "") -> DigestContent:
-    """Choose the new items (interleaving the interests' results) and assemble the digest.
+def compose(week: str, found: Found, seen: set[str], prefs: preferences.Preferences, activity: Activity,
+            failed: Sequence[str] = (), intro: str = "") -> DigestContent:
+    """The digest: the first new items `found` that meet the filters, and the person's activity.
 
     The best-ranked new item is the pick of the week; the next five are "new for you".
     """
-    reasons: dict[str, str] = {}
-    fresh_lists = []
-    for interest, outcome in zip(interests, outcomes, strict=True):
-        fresh = [item for item in outcome.items if item.ref not in seen and interest.query.matches(item)]
-        for item in fresh:
-            reasons.setdefault(item.ref, interest.reason)
-        fresh_lists.append(fresh)
-    chosen = merge(fresh_lists)[: MAX_NEW_ITEMS + 1]
-    entries = [Numbered(number, item, why_picked(reasons[item.ref], item, prefs))
-               for number, item in enumerate(chosen, start=1)]
-    failed = [status.label for outcome in outcomes for status in outcome.missing]
+    fresh = [(item, interest) for item, interest in found
+             if item.ref not in seen and interest.query.matches(item)][: MAX_NEW_ITEMS + 1]
+    entries = [Numbered(number, item, why_picked(interest.reason, item, prefs))
+               for number, (item, interest) in enumerate(fresh, start=1)]
     missing = tuple(dict.fromkeys([*failed, *activity.missing]))
     return DigestContent(week, entries[0] if entries else None, tuple(entries[1:]), activity, missing, intro)
 
@@ -350,10 +441,10 @@ def preview(person: Person, deps: Deps) -> Reply:
         week = iso_week(now + timedelta(days=7), tz)
         moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
     person_draft = draft(person, deps, now, week)
-    searches: dict[tuple, SearchOutcome] = {}
-    (answers,) = deps.runner.run(fetch([person_draft], searches, deadline=deps.deadline, cache=deps.cache))
+    results = SearchResults()
+    (answers,) = deps.runner.run(fetch([person_draft], results, deadline=deps.deadline, cache=deps.cache))
     when = moment.astimezone(tz).strftime("%A %d %B at %H:%M")
-    content = finish(person_draft, deps, searches, answers,
+    content = finish(person_draft, deps, results, answers,
                      intro=f"A preview: your next digest is due {when} ({tz.key})."
                      if prefs.digest_enabled else "A preview: your weekly digests are off (`/learn digest on`).")
     if content.is_empty:
@@ -382,76 +473,6 @@ def _summary(content: DigestContent) -> str:
     return f"{TITLE}: {count} new item{'s' if count != 1 else ''} for you" if count else TITLE
 
 
-def _body(content: DigestContent) -> list[list[dict]]:
-    """The message in groups of blocks that are kept or dropped together, most important first."""
-    groups = [[HeaderBlock(text=TITLE).to_dict()]]
-    if content.intro:
-        groups.append([_context(content.intro)])
-    if content.pick:
-        groups.append([_section(":star: *Pick of the week*"), *_item_dicts(content.pick)])
-    if content.new_items:
-        groups.append([_section("*New for you*")])
-        groups.extend(list(_item_dicts(entry)) for entry in content.new_items)
-    week = content.activity.week
-    if week:
-        groups.append([_section("\n".join(["*Your week* (the last seven days)", *week.lines])),
-                       _section(f"```{week.chart}```")])
-    elif content.activity.week_note:
-        groups.append([_context(content.activity.week_note)])
-    if content.activity.enrollments:
-        lines = [f"• <{e.item.url}|{escape(shorten(e.item.title, 120))}> — _{escape(e.note)}_"
-                 for e in content.activity.enrollments]
-        groups.append([_section("\n".join(["*In progress*", *lines]))])
-    return groups
-
-
-def _tail(content: DigestContent) -> list[dict]:
-    """What every digest ends with, whatever is trimmed: missing sources and the controls."""
-    blocks = [_context(line) for line in _missing_lines(content)]
-    return [*blocks, _CONTROLS]
-
-
-_CONTROLS = ActionsBlock(elements=[
-    ButtonElement(text="Snooze a week", action_id=Action.DIGEST_SNOOZE),
-    ButtonElement(text="Change schedule", action_id=Action.DIGEST_SCHEDULE),
-    ButtonElement(text="Stop digests", action_id=Action.DIGEST_STOP),
-]).to_dict()
-
-
-@lru_cache(maxsize=4096)
-def _item_dicts(entry: Numbered) -> tuple[dict, ...]:
-    """An item's blocks as dicts, made once per sweep for everyone who gets the same item:
-    slack_sdk's validation costs milliseconds per item, which adds up over a workspace."""
-    return tuple(block.to_dict() for block in item_blocks(entry))
-
-
-def _section(text: str) -> dict:
-    """A section that keeps its line breaks (charts and lists), cut to Slack's limit."""
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT))).to_dict()
-
-
-def _context(text: str) -> dict:
-    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text, SECTION_LIMIT))]).to_dict()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def fit(groups: list[list[dict]], tail: list[dict]) -> list[dict]:
-    """Keep whole groups, in order, while the message stays within Slack's limits (50 blocks,
-    about 12,000 characters); when something is left out, say where to find the rest."""
-    more = _section(MORE_LINE)
-    block_budget = MAX_BLOCKS - len(tail) - 1
-    char_budget = MESSAGE_CHAR_LIMIT - text_length(tail) - text_length([more])
-    kept: list[dict] = []
-    for group in groups:
-        if len(kept) + len(group) > block_budget or text_length(kept + group) > char_budget:
-            return [*kept, more, *tail]
-        kept.extend(group)
-    return [*kept, *tail]
-
-
 def text_length(blocks: list[dict] | dict | Any) -> int:
     """All the characters of text in `blocks` (every "text" string, however deep)."""
     if isinstance(blocks, list):
@@ -460,6 +481,100 @@ def text_length(blocks: list[dict] | dict | Any) -> int:
         return sum(len(value) if key == "text" and isinstance(value, str) else text_length(value)
                    for key, value in blocks.items())
     return 0
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks that are kept or dropped together (an item and its buttons), with the length
+    of their text."""
+
+    blocks: tuple[dict, ...]
+    chars: int
+
+
+def _group(*blocks: dict) -> Group:
+    return Group(blocks, text_length(list(blocks)))
+
+
+def _body(content: DigestContent) -> list[Group]:
+    """The message in groups, most important first."""
+    groups = [_HEADER]
+    if content.intro:
+        groups.append(_group(_context(content.intro)))
+    if content.pick:
+        groups.append(_heading(":star: *Pick of the week*", content.pick))
+    if content.new_items:
+        groups.append(_heading("*New for you*"))
+        groups.extend(_item_group(entry) for entry in content.new_items)
+    week = content.activity.week
+    if week:
+        groups.append(_group(_section("\n".join(["*Your week* (the last seven days)", *week.lines])),
+                             _section(f"```{week.chart}```")))
+    elif content.activity.week_note:
+        groups.append(_group(_context(content.activity.week_note)))
+    if content.activity.enrollments:
+        lines = [f"• <{e.item.url}|{escape(shorten(e.item.title, 120))}> — _{escape(e.note)}_"
+                 for e in content.activity.enrollments]
+        groups.append(_group(_section("\n".join(["*In progress*", *lines]))))
+    return groups
+
+
+def _tail(content: DigestContent) -> list[dict]:
+    """What every digest ends with, whatever is trimmed: missing sources and the controls."""
+    return [*(_context(line) for line in _missing_lines(content)), _CONTROLS]
+
+
+# Blocks are made once and shared by every digest that shows them: slack_sdk's validation
+# costs about a millisecond a block, which adds up over a workspace.
+
+@lru_cache(maxsize=4096)
+def _item_group(entry: Numbered) -> Group:
+    return _group(*(block.to_dict() for block in item_blocks(entry)))
+
+
+@lru_cache(maxsize=64)
+def _heading(text: str, entry: Numbered | None = None) -> Group:
+    item = _item_group(entry).blocks if entry else ()
+    return _group(_section(text), *item)
+
+
+@lru_cache(maxsize=1024)
+def _section(text: str) -> dict:
+    """A section that keeps its line breaks (charts and lists), cut to Slack's limit."""
+    return SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT))).to_dict()
+
+
+@lru_cache(maxsize=1024)
+def _context(text: str) -> dict:
+    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text, SECTION_LIMIT))]).to_dict()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_HEADER = _group(HeaderBlock(text=TITLE).to_dict())
+_MORE = _section(MORE_LINE)
+_CONTROLS = ActionsBlock(elements=[
+    ButtonElement(text="Snooze a week", action_id=Action.DIGEST_SNOOZE),
+    ButtonElement(text="Change schedule", action_id=Action.DIGEST_SCHEDULE),
+    ButtonElement(text="Stop digests", action_id=Action.DIGEST_STOP),
+]).to_dict()
+
+
+def fit(groups: list[Group], tail: list[dict]) -> list[dict]:
+    """Keep whole groups, in order, while the message stays within Slack's limits (50 blocks,
+    about 12,000 characters); when something is left out, say where to find the rest."""
+    block_budget = MAX_BLOCKS - len(tail) - 1
+    char_budget = MESSAGE_CHAR_LIMIT - text_length(tail) - text_length(_MORE)
+    kept: list[dict] = []
+    chars = 0
+    for group in groups:
+        chars += group.chars
+        if len(kept) + len(group.blocks) > block_budget or chars > char_budget:
+            return [*kept, _MORE, *tail]
+        kept.extend(group.blocks)
+    return [*kept, *tail]
 
 
 @render_text.register

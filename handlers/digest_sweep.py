@@ -20,12 +20,16 @@ sweep's own thread touches the database.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import os
+import queue
 import socket
+import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -38,14 +42,15 @@ from handlers.deps import Deps, Person
 from handlers.render_slack import render_slack
 from handlers.schedule import digest_moment, iso_week, zone
 from handlers.slack import PROFILE_MAX_AGE, load_person, problem_for
-from providers.model import SearchOutcome
 from store import history, ledger
 from store.preferences import Preferences
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "learnbot_digest"  # the metadata event type every digest message carries
-CHUNK_SIZE = 200  # people claimed and built together
+CHUNK_SIZE = 200  # people claimed and built together (the first chunks are smaller, see `_chunks`)
+FIRST_CHUNK = 25
+RECORD_BATCH = 50  # sent digests recorded per transaction
 SENDERS = 8  # chat.postMessage calls in flight for the workspace
 RATE_LIMIT_ATTEMPTS = 12  # posts of one digest while Slack answers 429, after slack_sdk's own retries
 SEARCH_DEADLINE = 10.0  # nobody waits on a digest: a slow provider gets longer than in a search
@@ -83,38 +88,56 @@ class SweepReport:
                 f"{self.failed} failed; {self.searches} distinct searches")
 
 
-def sweep(deps: Deps, client: WebClient, now: datetime, *, senders: int = SENDERS) -> SweepReport:
-    """Send every digest due at `now`; returns what happened."""
+def sweep(deps: Deps, client: WebClient, now: datetime, *, senders: int = SENDERS,
+          messages_per_second: float | None = None) -> SweepReport:
+    """Send every digest due at `now`; returns what happened.
+
+    Slack publishes no workspace-wide number for chat.postMessage (only one message per
+    second per channel, which one digest per person keeps), so by default the sweep sends
+    as fast as Slack accepts and waits out its 429s. Where the limit is known, pacing at
+    `messages_per_second` avoids the 429s, and the seconds slack_sdk sleeps after each.
+    """
     started = datetime.now(timezone.utc)
     claimer = claimer_id()
     report = SweepReport()
     due = [d for d in find_due(deps, now, client) if d.person.team_id != LOCAL_TEAM]
     report.due = len(due)
-    searches: dict[tuple, SearchOutcome] = {}
-    outbox = Outbox(client, deps, claimer, report, senders)
+    builder = Builder(deps, now)
+    outbox = Outbox(client, deps, claimer, report, senders, Pace(messages_per_second))
+
+    def send(batch: Batch) -> None:
+        for item, content in builder.finish(batch):
+            message = rendered(content)
+            if message is None:
+                release(deps, item, claimer, report, held_back=content is not None and content.is_empty)
+            else:
+                outbox.send(item, content.shown_refs, message)
+        outbox.settle()
+
+    previous = None
     try:
         for chunk in _chunks(due):
             claimed, taken_over = claim(deps, chunk, claimer, started, report)
             claimed += [d for d in taken_over if not recovered(client, deps, d, report)]
-            for item, content in build(deps, claimed, now, searches, report):
-                if content is None or content.is_empty:
-                    release(deps, item, claimer, report, held_back=content is not None)
-                else:
-                    outbox.send(item, content)
-            outbox.settle(block=False)
+            current = builder.start(claimed)  # its searches run while the previous chunk is sent
+            if previous:
+                send(previous)
+            previous = current
+        if previous:
+            send(previous)
     finally:
         outbox.close()
-    report.searches = len(searches)
+    report.searches = len(builder.results)
     return report
 
 
 def dry_run(deps: Deps, now: datetime) -> list[tuple[Due, digest.DigestContent]]:
     """The digests a sweep at `now` would send, built but neither claimed, sent nor recorded:
     the terminal twin of `sweep`."""
-    searches: dict[tuple, SearchOutcome] = {}
+    builder = Builder(deps, now)
     built = []
     for chunk in _chunks(find_due(deps, now)):
-        built += [(item, content) for item, content in build(deps, chunk, now, searches, SweepReport())
+        built += [(item, content) for item, content in builder.finish(builder.start(chunk))
                   if content is not None and not content.is_empty]
     return built
 
@@ -131,7 +154,9 @@ def find_due(deps: Deps, now: datetime, client: WebClient | None = None) -> list
                     for member in audience for days in (0, 7)})
     rows = ledger.rows_for_weeks(deps.db, weeks)
     due = []
-    for member in audience:
+    # People with the same interests are taken together: each search is then made shortly
+    # before the digests that use it, instead of all of them before the first digest goes.
+    for member in sorted(audience, key=lambda member: member["interests"]):
         week = due_week(member, now, rows)
         if week is not None:
             person = Person(member["team_id"], member["user_id"], member["email"], member["name"], member["tz"])
@@ -305,31 +330,70 @@ def record_sent(deps: Deps, sent: list[tuple[Due, list[str], str, str]]) -> None
 
 # --- building ------------------------------------------------------------------------------------
 
-def build(deps: Deps, chunk: list[Due], now: datetime, searches: dict[tuple, SearchOutcome],
-          report: SweepReport) -> list[tuple[Due, digest.DigestContent | None]]:
-    """Each person's digest content, or None when building theirs failed (a bug, logged)."""
-    drafts: dict[int, digest.Draft] = {}
-    for index, item in enumerate(chunk):
-        try:
-            drafts[index] = digest.draft(item.person, deps, now, item.week)
-        except Exception as error:
-            problem_for(error)
-    answers = deps.runner.run(digest.fetch(list(drafts.values()), searches, deadline=SEARCH_DEADLINE))
-    answers_of = dict(zip(drafts, answers, strict=True))
-    built: list[tuple[Due, digest.DigestContent | None]] = []
-    for index, item in enumerate(chunk):
-        content = None
-        if index in drafts:
+@dataclass
+class Batch:
+    """A chunk of people whose digests are being built: drafts, and the network work under way."""
+
+    items: list[Due]
+    drafts: dict[int, digest.Draft]  # by position in `items`; a draft that failed (a bug) is missing
+    answers: concurrent.futures.Future  # the activity answers, in the order of `drafts`
+
+
+class Builder:
+    """Builds the digests of a sweep chunk by chunk; what chunks share (search results, each
+    workspace's credentials) is kept from one chunk to the next."""
+
+    def __init__(self, deps: Deps, now: datetime):
+        self.deps, self.now = deps, now
+        self.results = digest.SearchResults()
+        self.workspaces = digest.Workspaces(deps)
+
+    def start(self, chunk: list[Due]) -> Batch:
+        """Draft each digest (reading the store) and start the searches and activity look-ups."""
+        drafts: dict[int, digest.Draft] = {}
+        for index, item in enumerate(chunk):
             try:
-                content = digest.finish(drafts[index], deps, searches, answers_of[index])
+                drafts[index] = digest.draft(item.person, self.deps, self.now, item.week, self.workspaces)
             except Exception as error:
                 problem_for(error)
-        built.append((item, content))
-    return built
+        work = digest.fetch(list(drafts.values()), self.results, deadline=SEARCH_DEADLINE)
+        return Batch(chunk, drafts, asyncio.run_coroutine_threadsafe(work, self.deps.runner.loop))
+
+    def finish(self, batch: Batch) -> list[tuple[Due, digest.DigestContent | None]]:
+        """Each digest's content, or None when building it failed (a bug, logged)."""
+        answers = dict(zip(batch.drafts, batch.answers.result(), strict=True))
+        built: list[tuple[Due, digest.DigestContent | None]] = []
+        for index, item in enumerate(batch.items):
+            content = None
+            if index in batch.drafts:
+                try:
+                    content = digest.finish(batch.drafts[index], self.deps, self.results, answers[index])
+                except Exception as error:
+                    problem_for(error)
+            built.append((item, content))
+        return built
+
+
+def rendered(content: digest.DigestContent | None) -> dict | None:
+    """The Slack message of a digest; None when there is nothing to send, or when rendering
+    failed (a bug, logged): one digest Slack would refuse never holds up the others."""
+    if content is None or content.is_empty:
+        return None
+    try:
+        return render_slack(content)
+    except Exception as error:
+        problem_for(error)
+        return None
 
 
 def _chunks(due: list[Due]) -> list[list[Due]]:
-    return [due[start:start + CHUNK_SIZE] for start in range(0, len(due), CHUNK_SIZE)]
+    """Chunks of `CHUNK_SIZE` people, after smaller ones (25, 50, 100…), so the first digests go
+    out soon."""
+    chunks, start, size = [], 0, min(FIRST_CHUNK, CHUNK_SIZE)
+    while start < len(due):
+        chunks.append(due[start:start + size])
+        start, size = start + size, min(size * 2, CHUNK_SIZE)
+    return chunks
 
 
 # --- sending -------------------------------------------------------------------------------------
@@ -337,59 +401,65 @@ def _chunks(due: list[Due]) -> list[list[Due]]:
 class Outbox:
     """Posts digests from a bounded pool of threads and records them as sent in batches.
 
-    The pool's threads only talk to Slack; the sweep's thread records the results.
+    The pool's threads only talk to Slack and hand back what happened; the sweep's thread
+    records it. Up to a chunk of digests wait their turn, so sending goes on while the next
+    chunk is built.
     """
 
-    def __init__(self, client: WebClient, deps: Deps, claimer: str, report: SweepReport, senders: int):
-        self.client, self.deps, self.claimer, self.report = client, deps, claimer, report
+    def __init__(self, client: WebClient, deps: Deps, claimer: str, report: SweepReport, senders: int,
+                 pace: Pace):
+        self.client, self.deps, self.claimer, self.report, self.pace = client, deps, claimer, report, pace
         self.pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="digest-send")
-        self.in_flight_limit = senders * 2
-        self.pending: dict[Future, tuple[Due, list[str]]] = {}
+        self.room = threading.BoundedSemaphore(CHUNK_SIZE)  # digests waiting or being posted
+        self.finished: queue.SimpleQueue = queue.SimpleQueue()  # (item, refs, response or error)
 
-    def send(self, item: Due, content: digest.DigestContent) -> None:
-        message = render_slack(content)
-        metadata = {"event_type": EVENT_TYPE,
-                    "event_payload": {"week": item.week, "items": ",".join(content.shown_refs)}}
-        while len(self.pending) >= self.in_flight_limit:
-            self.settle(block=True)
-        future = self.pool.submit(post_digest, self.client, item.person.user_id, message, metadata)
-        self.pending[future] = (item, content.shown_refs)
+    def send(self, item: Due, refs: list[str], message: dict) -> None:
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"week": item.week, "items": ",".join(refs)}}
+        self.room.acquire()
+        self.pool.submit(self._post, item, refs, message, metadata)
+        if self.finished.qsize() >= RECORD_BATCH:
+            self.settle()
 
-    def settle(self, *, block: bool) -> None:
-        """Record the posts that have finished (waiting for at least one when `block`)."""
-        if not self.pending:
-            return
-        done, _ = wait(list(self.pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+    def _post(self, item: Due, refs: list[str], message: dict, metadata: dict) -> None:
+        """On a pool thread: post, and hand the response (or the error) to the sweep's thread."""
+        try:
+            outcome = post_digest(self.client, item.person.user_id, message, metadata, self.pace)
+        except Exception as error:
+            outcome = error
+        self.finished.put((item, refs, outcome))
+        self.room.release()
+
+    def settle(self) -> None:
+        """Record every post that has finished."""
         sent = []
-        for future in done:
-            item, refs = self.pending.pop(future)
-            try:
-                response = future.result()
-            except SlackApiError as error:
+        while not self.finished.empty():
+            item, refs, outcome = self.finished.get()
+            if isinstance(outcome, SlackApiError):
                 # Slack answered with an error: nothing was posted, so the next sweep may retry.
-                logger.warning("digest for %s not sent: %s", item.person.user_id, error.response.get("error"))
+                logger.warning("digest for %s not sent: %s", item.person.user_id, outcome.response.get("error"))
                 release(self.deps, item, self.claimer, self.report, held_back=False)
-            except Exception as error:
+            elif isinstance(outcome, Exception):
                 # Perhaps posted, perhaps not: the claim stays, and the recovery path finds out.
-                problem_for(error)
+                problem_for(outcome)
                 self.report.failed += 1
             else:
-                sent.append((item, refs, response["channel"], response["ts"]))
+                sent.append((item, refs, outcome["channel"], outcome["ts"]))
         if sent:
             record_sent(self.deps, sent)
             self.report.sent += len(sent)
 
     def close(self) -> None:
-        while self.pending:
-            self.settle(block=True)
-        self.pool.shutdown()
+        self.pool.shutdown(wait=True)
+        self.settle()
 
 
-def post_digest(client: WebClient, channel: str, message: dict, metadata: dict):
-    """chat.postMessage, retried after Slack's `Retry-After` for as long as Slack answers 429."""
+def post_digest(client: WebClient, channel: str, message: dict, metadata: dict, pace: Pace):
+    """chat.postMessage at the sweep's pace, retried after Slack's `Retry-After` for as long as
+    Slack answers 429."""
     for attempt in Retrying(retry=retry_if_exception(_rate_limited), wait=_retry_after,
                             stop=stop_after_attempt(RATE_LIMIT_ATTEMPTS), sleep=_sleep, reraise=True):
         with attempt:
+            pace.wait()
             return client.chat_postMessage(channel=channel, metadata=metadata, **message)
 
 
@@ -408,3 +478,29 @@ def _retry_after(state) -> float:
 def _sleep(seconds: float) -> None:
     """The wait between posts while rate limited (tests replace it to skip the waiting)."""
     time.sleep(seconds)
+
+
+class Pace:
+    """At most `per_second` posts a second on average, whichever thread makes them (no limit
+    when None).
+
+    Each caller waits for the next free slot; a caller that comes late (a slow post) may
+    catch up within `catch_up` seconds' worth of slots, which keeps the average without
+    bursting more. (aiolimiter does this for coroutines; the senders are threads.)
+    """
+
+    def __init__(self, per_second: float | None, catch_up: float = 0.02):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.tolerance = catch_up
+        self.lock = threading.Lock()
+        self.next_slot = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now - self.tolerance, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            _sleep(slot - now)

@@ -127,14 +127,17 @@ def rows_for_weeks(db: Database, weeks: list[str]) -> dict[tuple[str, str, str],
 def digest_audience(db: Database) -> list[dict]:
     """Everyone a digest may go to: people who searched or saved preferences themselves.
 
-    Each row has the person's `users` columns and their digest settings (`digest_day`,
-    `digest_time`, `digest_enabled`, `snoozed_week`), which are None when the person
-    never saved preferences (the defaults of `store.preferences.Preferences` apply).
-    People who only ever asked for help stay quiet: they are not in this list.
+    Each row has the person's `users` columns, their digest settings (`digest_day`,
+    `digest_time`, `digest_enabled`, `snoozed_week`) and `interests`, the JSON of their topics
+    and filters (equal for people who want the same searches); the preference columns are
+    None when the person never saved preferences (the defaults of
+    `store.preferences.Preferences` apply). People who only ever asked for help stay quiet:
+    they are not in this list.
     """
     rows = db.query(
         "SELECT u.team_id, u.user_id, u.tz, u.email, u.name, u.tz_checked_at, u.created_at, "
-        "p.digest_day, p.digest_time, p.digest_enabled, p.snoozed_week "
+        "p.digest_day, p.digest_time, p.digest_enabled, p.snoozed_week, "
+        "json_array(p.topics, p.languages, p.types, p.providers, p.max_minutes) AS interests "
         "FROM users u LEFT JOIN preferences p ON p.team_id = u.team_id AND p.user_id = u.user_id "
         "WHERE p.explicit = 1 OR EXISTS "
         "(SELECT 1 FROM searches s WHERE s.team_id = u.team_id AND s.user_id = u.user_id) "

@@ -9,13 +9,19 @@ import httpx
 import pytest
 
 from handlers import digest
-from handlers.digest import Activity, DigestContent, Interest
 from handlers.deps import Person
+from handlers.digest import Activity, DigestContent, Interest
 from handlers.render_slack import render_slack
 from handlers.render_text import render_text
 from handlers.replies import Notice, Numbered
 from providers.errors import ProviderDown
-from providers.model import LearningObject, Progress, ProviderStatus, SearchOutcome, SearchQuery
+from providers.model import (
+    LearningObject,
+    Progress,
+    ProviderStatus,
+    SearchOutcome,
+    SearchQuery,
+)
 from store import credentials, history, ledger, library, preferences, users
 
 MONDAY = datetime(2026, 3, 16, 10, 0, tzinfo=timezone.utc)  # Monday of ISO week 2026-W12
@@ -29,10 +35,8 @@ def item(n: int, **fields) -> LearningObject:
     return LearningObject(**values)
 
 
-def outcome(*items: LearningObject, failed: tuple[str, ...] = ()) -> SearchOutcome:
-    statuses = [ProviderStatus("fake", "Fake", "ok", len(items))]
-    statuses += [ProviderStatus(label.lower(), label, "error", reason="down") for label in failed]
-    return SearchOutcome(list(items), statuses)
+def outcome(*items: LearningObject) -> SearchOutcome:
+    return SearchOutcome(list(items), [ProviderStatus("fake", "Fake", "ok", len(items))])
 
 
 def texts(message: dict) -> str:
@@ -46,15 +50,14 @@ class FakeProvider:
     label = "Fake Learning"
     can_enroll = False
 
-    def __init__(self, count: int = 8):
-        self.count = count
+    def __init__(self):
         self.queries: list[SearchQuery] = []
 
     async def search(self, query: SearchQuery) -> list[LearningObject]:
         self.queries.append(query)
         slug = query.keywords.replace(" ", "-")
         return [item(i, id=f"{slug}-{i}", title=f"{query.keywords} {i}", url=f"https://fake.example/{slug}/{i}")
-                for i in range(self.count)]
+                for i in range(8)]
 
     async def enroll(self, item, learner):
         raise AssertionError("not used")
@@ -94,36 +97,52 @@ def newcomer(deps, person: Person = ADA, **prefs) -> None:
 
 # --- choosing the items ------------------------------------------------------------------------
 
+NO_PREFERENCES = preferences.Preferences()
+
+
+def choose(searches: list[tuple[Interest, SearchOutcome]], seen: set[str] = frozenset()) -> DigestContent:
+    interests = tuple(interest for interest, _ in searches)
+    found = digest.interleave(interests, [found for _, found in searches])
+    return digest.compose("2026-W12", found, seen, NO_PREFERENCES, Activity())
+
+
+PYTHON = Interest("matches your topic *python*", SearchQuery("python"))
+
+
 def test_new_items_leave_out_what_the_person_has_already_seen():
-    interest = Interest("matches your topic *python*", SearchQuery("python"))
-    content = digest.compose("2026-W12", (interest,), [outcome(*(item(n) for n in range(8)))],
-                             {"fake:i0", "fake:i2"}, preferences.Preferences(), Activity())
+    content = choose([(PYTHON, outcome(*(item(n) for n in range(8))))], seen={"fake:i0", "fake:i2"})
     assert content.shown_refs == ["fake:i1", "fake:i3", "fake:i4", "fake:i5", "fake:i6", "fake:i7"]
 
 
+def test_the_same_item_from_another_provider_counts_as_seen():
+    elsewhere = item(1, provider="other", url="https://fake.example/0")
+    content = choose([(PYTHON, outcome(item(0))), (PYTHON, outcome(elsewhere, item(2)))], seen={"fake:i0"})
+    assert content.shown_refs == ["fake:i2"]
+
+
 def test_the_pick_of_the_week_is_the_best_new_item_and_five_more_follow():
-    interest = Interest("matches your topic *python*", SearchQuery("python"))
-    content = digest.compose("2026-W12", (interest,), [outcome(*(item(n) for n in range(9)))],
-                             set(), preferences.Preferences(), Activity())
+    content = choose([(PYTHON, outcome(*(item(n) for n in range(9))))])
     assert content.pick.item.ref == "fake:i0"
     assert [e.item.ref for e in content.new_items] == [f"fake:i{n}" for n in range(1, 6)]
 
 
 def test_items_that_break_the_persons_filters_are_left_out():
-    interest = Interest("matches your topic *python*", SearchQuery("python", languages=("fr",)))
-    content = digest.compose("2026-W12", (interest,), [outcome(item(1, language="en"), item(2, language="fr"))],
-                             set(), preferences.Preferences(), Activity())
+    french = Interest("matches your topic *python*", SearchQuery("python", languages=("fr",)))
+    content = choose([(french, outcome(item(1, language="en"), item(2, language="fr")))])
     assert content.shown_refs == ["fake:i2"]
 
 
-def test_each_interest_gets_its_turn():
-    python = Interest("matches your topic *python*", SearchQuery("python"))
+def test_each_interest_gets_its_turn_and_its_reason():
     sql = Interest("matches your topic *sql*", SearchQuery("sql"))
-    content = digest.compose("2026-W12", (python, sql),
-                             [outcome(item(1), item(2), item(3)), outcome(item(4), item(5))],
-                             set(), preferences.Preferences(), Activity())
+    content = choose([(PYTHON, outcome(item(1), item(2), item(3))), (sql, outcome(item(4), item(5)))])
     assert content.shown_refs[:4] == ["fake:i1", "fake:i4", "fake:i2", "fake:i5"]
-    assert "*sql*" in content.new_items[0].note
+    assert "*sql*" in content.new_items[0].note and "*python*" in content.pick.note
+
+
+def test_sources_that_failed_are_named_once():
+    content = digest.compose("2026-W12", [], set(), NO_PREFERENCES,
+                             Activity(missing=("Learning records",)), ["Inokufu", "Inokufu"])
+    assert content.missing == ("Inokufu", "Learning records")
 
 
 @pytest.mark.parametrize("prefs,expected", [
@@ -152,13 +171,16 @@ def test_without_topics_the_last_search_is_the_interest(deps, fake):
     assert [(i.reason, i.query.keywords) for i in found] == [("like your search *sql joins*", "sql joins")]
 
 
-def test_people_on_the_workspace_credentials_share_a_scope_and_own_credentials_do_not(env, deps):
-    env_key = "LEARNBOT_INOKUFU_API_KEY"
-    deps.hub.env[env_key] = "workspace-inokufu-key-1"
-    shared_one = digest.sources_of(Person("T1", "U1"), deps)
-    shared_two = digest.sources_of(Person("T1", "U2"), deps)
+def test_people_on_the_workspace_credentials_share_a_scope_and_own_credentials_do_not(deps):
+    deps.hub.env["LEARNBOT_INOKUFU_API_KEY"] = "workspace-inokufu-key-1"
+
+    def sources(user: str) -> digest.Sources:
+        person = Person("T1", user)
+        return digest.sources_of(person, deps, digest.Workspaces(deps).keys(person))
+
+    shared_one, shared_two = sources("U1"), sources("U2")
     credentials.save_credentials(deps.db, deps.vault, "T1", "U3", "inokufu", {"api_key": "workspace-inokufu-key-1"})
-    own = digest.sources_of(Person("T1", "U3"), deps)
+    own = sources("U3")
     assert shared_one.scope == shared_two.scope
     assert own.scope != shared_one.scope
     assert "workspace-inokufu-key-1" not in repr(own.scope)
@@ -303,6 +325,7 @@ def test_preview_with_nothing_to_show_says_how_to_get_a_digest(deps, fake):
 
 def test_the_first_search_tells_about_the_digest_once(deps, slack, response_urls):
     slack.command("python")
+    response_urls.wait(1)
     slack.command("sql")
     first, second = response_urls.wait(2)
     notice = "you will get a short digest"

@@ -1,0 +1,173 @@
+"""`learnbot digest run` and `learnbot digest preview`, in process and as real processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import fakes.slack
+import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from fakes.slack import BOT_TOKEN, FakeSlackApi
+
+from bot.cli import main
+from providers.catalog import bundled_rows
+from store import history, ledger, preferences, users
+from store.catalog import load_bundled
+from store.db import open_db
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AT = "2026-03-16T10:00:00+00:00"  # Monday of ISO week 2026-W12, after 09:00 UTC
+WEEK = "2026-W12"
+EARLY = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "learnbot.db"
+
+
+@pytest.fixture
+def cli_env(db_path) -> dict[str, str]:
+    """No Slack token: the terminal twin."""
+    return {"LEARNBOT_DB": str(db_path), "LEARNBOT_SECRET_KEY": Fernet.generate_key().decode(),
+            "SLACK_BOT_TOKEN": "", "SLACK_API_URL": "", "SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": ""}
+
+
+def people(db_path: Path, count: int, *, team: str = "T1", topics: tuple[str, ...] = ()) -> list[str]:
+    """`count` people in UTC who searched for python on EARLY (or set `topics`), in a database
+    that already holds the bundled catalog, as a deployed one does."""
+    db = open_db(db_path)
+    load_bundled(db, bundled_rows())
+    ids = [f"U{n:04d}" for n in range(count)]
+    checked = datetime.now(timezone.utc).isoformat()
+    with db.atomic():
+        for user in ids:
+            users.upsert_user(db, team, user, tz="UTC", tz_checked_at=checked, now=EARLY)
+            history.record_search(db, team, user, "python", {"keywords": "python"}, [], [], now=EARLY)
+            if topics:
+                preferences.save_preferences(db, team, user, preferences.Preferences(topics=topics))
+    db.close()
+    return ids
+
+
+def invoke(env: dict[str, str], *args: str):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_run_without_a_slack_token_prints_the_due_digests_and_records_nothing(cli_env, db_path):
+    people(db_path, 2, topics=("sql",))
+    result = invoke(cli_env, "digest", "run", "--at", AT)
+    assert result.exit_code == 0
+    assert result.output.count("Pick of the week") == 2 and "T1:U0001, week 2026-W12" in result.output
+    assert "2 digests due" in result.output and "printed, not sent" in result.output
+    assert ledger.digest_status(open_db(db_path), "T1", "U0000", WEEK) is None
+
+
+def test_run_with_a_slack_token_sends_through_the_slack_api(cli_env, db_path, slack_api):
+    people(db_path, 3)
+    env = {**cli_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack_api.api_url}
+    result = invoke(env, "digest", "run", "--at", AT)
+    assert result.exit_code == 0 and "3 due, 3 sent" in result.output
+    assert sorted(slack_api.messages) == ["U0000", "U0001", "U0002"]
+
+
+def test_run_at_a_time_before_the_moment_sends_nothing(cli_env, db_path):
+    people(db_path, 1)
+    result = invoke(cli_env, "digest", "run", "--at", "2026-03-16T08:59")
+    assert "0 digests due at 2026-03-16T08:59+00:00" in result.output
+
+
+def test_a_malformed_at_is_refused(cli_env):
+    result = CliRunner().invoke(main, ["digest", "run", "--at", "next monday"], env=cli_env)
+    assert result.exit_code == 2 and "is not an ISO time" in result.output
+
+
+@pytest.mark.parametrize("who", ["U0000", "T1:U0000"])
+def test_preview_prints_a_persons_next_digest(cli_env, db_path, who):
+    people(db_path, 1, topics=("python",))
+    result = invoke(cli_env, "digest", "preview", who)
+    assert result.exit_code == 0
+    assert "Your weekly learning digest" in result.output and "A preview" in result.output
+    assert ledger.digest_status(open_db(db_path), "T1", "U0000", WEEK) is None
+
+
+@pytest.mark.parametrize("who,message", [("U9999", "does not know U9999"),
+                                         ("U0000", "in several workspaces")])
+def test_preview_names_the_problem_with_an_unknown_or_ambiguous_user(cli_env, db_path, who, message):
+    people(db_path, 1, team="T1")
+    people(db_path, 1, team="T2")
+    result = CliRunner().invoke(main, ["digest", "preview", who], env=cli_env)
+    assert result.exit_code == 1 and message in result.output
+
+
+# --- real processes -------------------------------------------------------------------------------
+
+class SlowSlack(FakeSlackApi):
+    """Records each chat.postMessage, then takes 20 ms to answer: a process killed at any
+    moment has digests that Slack shows but the ledger does not."""
+
+    def answer(self, method, args, authorization):
+        answer = super().answer(method, args, authorization)
+        if method == "chat.postMessage":
+            time.sleep(0.02)
+        return answer
+
+
+@pytest.fixture
+def slow_slack(monkeypatch):
+    # The sweep opens several connections at once: a listen backlog of 5 would make the
+    # kernel drop some, and the client try again a second later.
+    monkeypatch.setattr(fakes.slack._Server, "request_queue_size", 64)
+    api = SlowSlack()
+    yield api
+    api.close()
+
+
+def sweep_process(env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "digest", "run", "--at", AT]
+    return subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def digests_per_person(api: FakeSlackApi) -> dict[str, int]:
+    with api.lock:
+        return {channel: sum(1 for m in messages if (m.get("metadata") or {}).get("event_payload", {}).get("week")
+                             == WEEK) for channel, messages in api.messages.items()}
+
+
+def test_a_sweep_killed_mid_run_and_restarted_sends_everyone_exactly_one_digest(cli_env, db_path, slow_slack):
+    everyone = people(db_path, 500)
+    env = {**cli_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slow_slack.api_url}
+    first = sweep_process(env)
+    slow_slack.wait_for("chat.postMessage", count=150, timeout=60)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    db = open_db(db_path)
+    left_unsent = len(ledger.unsent_claims(db, WEEK))
+    assert left_unsent > 0 and len(digests_per_person(slow_slack)) < 500
+
+    restart = sweep_process(env)
+    output, _ = restart.communicate(timeout=120)
+    assert restart.returncode == 0, output
+    assert digests_per_person(slow_slack) == {user: 1 for user in everyone}
+    assert ledger.unsent_claims(db, WEEK) == []
+    assert int(re.search(r"(\d+) recovered after a crash", output)[1]) > 0
+
+
+def test_two_processes_sweeping_the_same_database_at_once_send_each_digest_once(cli_env, db_path, slow_slack):
+    everyone = people(db_path, 500)
+    env = {**cli_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slow_slack.api_url}
+    processes = [sweep_process(env) for _ in range(2)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert digests_per_person(slow_slack) == {user: 1 for user in everyone}
+    sent = [int(re.search(r"(\d+) sent", output)[1]) for output in outputs]
+    assert sum(sent) == 500
