@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -73,8 +72,6 @@ from providers.model import (
 )
 from providers.search import fan_out, merge
 from store import credentials, history, ledger, library, preferences
-
-logger = logging.getLogger(__name__)
 
 MAX_NEW_ITEMS = 5  # besides the pick of the week
 MAX_TOPICS = 3  # searches per person and week

@@ -48,8 +48,13 @@ def message(blocks: list[Block], text: str) -> dict:
     return {"text": shorten(plain(text), SECTION_LIMIT), "blocks": [b.to_dict() for b in blocks]}
 
 
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, keeping its line breaks (unlike `shorten`)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_LIMIT)))
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
 
 
 @singledispatch

@@ -41,6 +41,7 @@ class SlackUser:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
 
 def _serve(handler_class) -> tuple[_Server, str]:

@@ -7,7 +7,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import fakes.slack
 import pytest
 from cryptography.fernet import Fernet
 from fakes.slack import BOT_TOKEN, FakeSlackApi, SlackUser
@@ -95,11 +94,8 @@ def client(env) -> WebClient:
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch):
-    """Waits between rate-limited posts are a tenth of a second at most, and the fake Slack
-    accepts the sweep's concurrent connections at once (with its listen backlog of 5, the
-    kernel drops some and the client tries again a second later)."""
+    """Waits between rate-limited posts are a tenth of a second at most."""
     monkeypatch.setattr(digest_sweep, "_sleep", lambda seconds: time.sleep(min(seconds, 0.1)))
-    monkeypatch.setattr(fakes.slack._Server, "request_queue_size", 64)
 
 
 def person(deps, user: str = "U1", tz: str = "Europe/Paris", *, searched: bool = False, checked: datetime = MONDAY,

@@ -70,3 +70,9 @@ def test_views_respect_slacks_limits():
 def test_connect_view_validates(deps):
     payload = connect_view(deps.hub.specs, "learnifier", can_share=True).to_dict()
     assert len(payload["blocks"]) <= 100
+
+
+def test_notice_lines_and_charts_keep_their_line_breaks():
+    rendered = render_slack(Notice("Title", ("• one", "• two"), chart="Mon ██ 10 min\nTue █ 5 min"))
+    assert rendered["blocks"][0]["text"]["text"] == "Title\n• one\n• two"
+    assert rendered["blocks"][1]["text"]["text"] == "```Mon ██ 10 min\nTue █ 5 min```"
