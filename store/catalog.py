@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from store.db import write_transaction
+
 catalog_migrations = Migrations("learnbot-catalog")
 
 ITEMS = "catalog_items"
@@ -88,7 +90,11 @@ def load_bundled(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
     digest = content_hash(rows)
     if _meta(db, BUNDLED_HASH_KEY) == digest:
         return 0
-    with db.atomic():
+    # The write lock is taken first, so of two processes starting on a new database one
+    # loads the bundle and the other then finds it loaded.
+    with write_transaction(db):
+        if _meta(db, BUNDLED_HASH_KEY) == digest:
+            return 0
         imported = {row["id"] for row in db.query(
             f"select id from {ITEMS} where origin = 'import'")}
         fresh = [row for row in rows if row["id"] not in imported]

@@ -76,13 +76,13 @@ def _apply_migrations(db: Database) -> None:
     migration_sets = _migration_sets()
     if not any(migration_set.pending(db) for migration_set in migration_sets):
         return
-    with _immediate_transaction(db):
+    with write_transaction(db):
         for migration_set in migration_sets:
             migration_set.apply(db)
 
 
 @contextmanager
-def _immediate_transaction(db: Database) -> Iterator[None]:
+def write_transaction(db: Database) -> Iterator[None]:
     """Like `db.atomic()`, but takes the write lock at BEGIN so the reads inside are
     not overtaken by another writer before this transaction writes."""
     db.execute("BEGIN IMMEDIATE")

@@ -240,3 +240,4 @@ def test_load_bundled_never_overwrites_an_imported_row(db):
 
     assert get_item(db, "a")["title"] == "Our own version"
     assert get_item(db, "a")["origin"] == "import"
+
