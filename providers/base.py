@@ -199,6 +199,11 @@ class HttpClient:
             raise BadResponse(label) from None
 
 
+def text_field(value: Any) -> str:
+    """A JSON field as trimmed text; anything that is not a string counts as empty."""
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _join(sentence: str, detail: str | None) -> str:
     if not detail:
         return sentence

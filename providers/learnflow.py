@@ -23,7 +23,7 @@ from weakref import WeakKeyDictionary
 
 import httpx
 
-from providers.base import MAX_RETRY_AFTER, HttpClient, retry_after_seconds
+from providers.base import MAX_RETRY_AFTER, HttpClient, retry_after_seconds, text_field
 from providers.errors import AuthError, BadRequest, BadResponse, RateLimited
 from providers.model import (
     CredentialField,
@@ -215,18 +215,18 @@ class LearnFlowClient:
 
     def _to_item(self, course: dict[str, Any]) -> LearningObject:
         course_id = str(course["id"])
-        category = _text(course.get("category"))
+        category = text_field(course.get("category"))
         return LearningObject(
             id=course_id,
             provider=KEY,
-            title=_text(course.get("title")),
+            title=text_field(course.get("title")),
             # The document's course has no web address; a real catalogue most likely sends
             # one (`url`). Without it, the course's API address keeps results distinct.
-            url=_text(course.get("url")) or f"{self.http.base_url}/v1/courses/{course_id}",
-            source=_text(course.get("instructor")) or LABEL,
-            description=_text(course.get("description")),
+            url=text_field(course.get("url")) or f"{self.http.base_url}/v1/courses/{course_id}",
+            source=text_field(course.get("instructor")) or LABEL,
+            description=text_field(course.get("description")),
             type="course",
-            level=LEVELS.get(_text(course.get("level")).lower()),
+            level=LEVELS.get(text_field(course.get("level")).lower()),
             price=_price(course.get("price")),
             enrollable=True,
             topics=(category,) if category else (),
@@ -261,10 +261,6 @@ def _price(value: Any) -> Price | None:
 
 def _utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%H:%M UTC")
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 SPEC = ProviderSpec(

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from providers.base import HttpClient
+from providers.base import HttpClient, text_field
 from providers.errors import BadRequest, BadResponse, NotFound
 from providers.model import (
     CredentialField,
@@ -176,13 +176,13 @@ class LearnifierClient:
         return LearningObject(
             id=project_id,
             provider=KEY,
-            title=_text(project.get("userTitle")) or _text(project.get("name")),
+            title=text_field(project.get("userTitle")) or text_field(project.get("name")),
             # Learnifier gives a learner their own link (accessLink) only once enrolled; before
             # that a project's only web page is adminUrl. Without it, the project's API address
             # keeps each result's link distinct (search merges results by URL).
-            url=_text(project.get("adminUrl")) or f"{self.http.base_url}/{self._project_path(project_id)}",
+            url=text_field(project.get("adminUrl")) or f"{self.http.base_url}/{self._project_path(project_id)}",
             source=LABEL,
-            description=_text(project.get("userDescription")),
+            description=text_field(project.get("userDescription")),
             type="course",
             language=_language(project.get("locale")),
             enrollable=True,
@@ -222,12 +222,8 @@ def _has_every_word(item: LearningObject, words: list[str]) -> bool:
 
 def _language(locale: Any) -> str | None:
     """"en-US" → "en": learnbot filters by language, not by region."""
-    primary = _text(locale).replace("_", "-").partition("-")[0].lower()
+    primary = text_field(locale).replace("_", "-").partition("-")[0].lower()
     return primary or None
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 SPEC = ProviderSpec(
