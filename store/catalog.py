@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from store.db import write_transaction
+from store.transactions import write_transaction
 
 catalog_migrations = Migrations("learnbot-catalog")
 

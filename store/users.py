@@ -31,13 +31,18 @@ def upsert_user(
 ) -> User:
     """Create the person if new, then change only the `fields` given.
 
-    `created_at` is set on the first call and never changed afterwards.
+    `created_at` is set on the first call and never changed afterwards. Nothing is
+    written when the person exists with these values already: this runs on every
+    command, and a read-only command must not wait for (or take) the write lock.
     """
     unknown = sorted(set(fields) - set(UPDATABLE_FIELDS))
     if unknown:
         raise TypeError(f"upsert_user() got unknown fields: {', '.join(unknown)}")
     if "digest_notice_sent" in fields:
         fields["digest_notice_sent"] = int(bool(fields["digest_notice_sent"]))
+    known = get_user(db, team_id, user_id)
+    if known is not None and all(getattr(known, name) == value for name, value in fields.items()):
+        return known
     row = {"team_id": team_id, "user_id": user_id, "created_at": utc_timestamp(now), **fields}
     columns = ", ".join(row)
     placeholders = ", ".join(f":{column}" for column in row)

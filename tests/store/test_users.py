@@ -61,3 +61,26 @@ def test_list_users(db, team_id, expected):
     for team, user in [("T2", "U1"), ("T1", "U2"), ("T1", "U1")]:
         upsert_user(db, team, user)
     assert [(u.team_id, u.user_id) for u in list_users(db, team_id)] == expected
+
+
+def changes(db) -> int:
+    return db.execute("SELECT total_changes()").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"email": "ada@example.org"}, {"tz": "Europe/Paris", "digest_notice_sent": True}],
+    ids=["no-fields", "same-email", "same-tz-and-flag"],
+)
+def test_upsert_with_values_already_stored_writes_nothing(db, fields):
+    upsert_user(db, "T1", "U1", email="ada@example.org", tz="Europe/Paris", digest_notice_sent=True)
+    before = changes(db)
+    upsert_user(db, "T1", "U1", **fields)
+    assert changes(db) == before
+
+
+def test_upsert_with_a_changed_value_writes_it(db):
+    upsert_user(db, "T1", "U1", email="ada@example.org")
+    before = changes(db)
+    assert upsert_user(db, "T1", "U1", email="ada@example.com").email == "ada@example.com"
+    assert changes(db) == before + 1
