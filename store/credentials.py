@@ -2,19 +2,64 @@
 
 The `token` column holds only a Fernet token from `store.crypto.Vault`: no secret is
 ever written in clear, and listing who is connected needs no decryption.
+
+A set that does not decrypt (saved under a key since dropped, or damaged) disables
+that one provider for its owner, who is asked to connect again; only when no stored
+set decrypts at all is the key itself wrong, and learnbot refuses to start
+(`checked_keys`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from sqlite_utils import Database
 
-from store.crypto import Vault
+from store.crypto import Vault, VaultError, key_file_path, resolve_keys, wrong_key
 from store.db import utc_timestamp
 
 SHARED = ""
 """The user_id of a workspace's shared credentials (see the credentials migration)."""
+
+
+class LoadedCredentials(dict):
+    """provider → values for every stored set that decrypts.
+
+    `unreadable` names the providers whose stored set does not decrypt: the caller
+    treats them as not connected and asks the person to connect them again.
+    """
+
+    def __init__(self, readable: dict[str, dict[str, str]], unreadable: Iterable[str] = ()):
+        super().__init__(readable)
+        self.unreadable = tuple(unreadable)
+
+
+def checked_keys(db: Database, env_value: str | None, db_path: Path | None) -> tuple[list[str], Path | None]:
+    """`store.crypto.resolve_keys`, checked against the credentials already stored.
+
+    No new key file is made when credentials exist (a new key could not read them),
+    and when none of them decrypts with the keys found, the start stops: both as a
+    one-line `store.crypto.KeyProblem` naming ``LEARNBOT_SECRET_KEY`` and the key file.
+    """
+    keys, key_path = resolve_keys(env_value, db_path, create=not has_credentials(db))
+    check_keys(db, Vault(keys), key_file_path(db_path) if db_path else None)
+    return keys, key_path
+
+
+def has_credentials(db: Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM credentials)").fetchone()[0] == 1
+
+
+def check_keys(db: Database, vault: Vault, key_file: Path | None = None) -> None:
+    """Raise `KeyProblem` when credentials are stored and not one of them decrypts.
+
+    Stops at the first set that decrypts, so a right key costs one decryption.
+    """
+    tokens = [row[0] for row in db.execute("SELECT token FROM credentials")]
+    if tokens and not any(_readable(vault, token) is not None for token in tokens):
+        raise wrong_key(key_file)
 
 
 def save_credentials(
@@ -43,13 +88,13 @@ def save_credentials(
     )
 
 
-def load_personal(db: Database, vault: Vault, team_id: str, user_id: str) -> dict[str, dict[str, str]]:
-    """The person's own credentials, provider → values."""
+def load_personal(db: Database, vault: Vault, team_id: str, user_id: str) -> LoadedCredentials:
+    """The person's own credentials, provider → values (see `LoadedCredentials`)."""
     return _load(db, vault, team_id, user_id)
 
 
-def load_shared(db: Database, vault: Vault, team_id: str) -> dict[str, dict[str, str]]:
-    """The workspace's shared credentials, provider → values."""
+def load_shared(db: Database, vault: Vault, team_id: str) -> LoadedCredentials:
+    """The workspace's shared credentials, provider → values (see `LoadedCredentials`)."""
     return _load(db, vault, team_id, SHARED)
 
 
@@ -72,20 +117,29 @@ def shared_providers(db: Database, team_id: str) -> list[str]:
     return _providers(db, team_id, SHARED)
 
 
-def rotate_all(db: Database, vault: Vault, *, now: datetime | None = None) -> int:
+def rotate_all(
+    db: Database, vault: Vault, *, key_file: Path | None = None, now: datetime | None = None
+) -> int:
     """Re-encrypt every stored token under the vault's first key; returns how many.
 
-    Each update only applies if the token is still the one read, so credentials saved
-    meanwhile (already under the first key) are not overwritten with older ones.
+    All or nothing: if any token does not decrypt with the vault's keys, nothing is
+    changed and a one-line `KeyProblem` (naming `key_file`) is raised, so dropping the
+    old key afterwards cannot lose a credential. Each update only applies if the token
+    is still the one read, so credentials saved meanwhile (already under the first key)
+    are not overwritten with older ones.
     """
     rows = list(db.query("SELECT rowid, token FROM credentials"))
+    try:
+        rotated_tokens = [vault.rotate(row["token"]) for row in rows]
+    except VaultError:
+        raise wrong_key(key_file) from None
     updated_at = utc_timestamp(now)
     rotated = 0
     with db.atomic():
-        for row in rows:
+        for row, rotated_token in zip(rows, rotated_tokens):
             cursor = db.execute(
                 "UPDATE credentials SET token = ?, updated_at = ? WHERE rowid = ? AND token = ?",
-                [vault.rotate(row["token"]), updated_at, row["rowid"], row["token"]],
+                [rotated_token, updated_at, row["rowid"], row["token"]],
             )
             rotated += cursor.rowcount
     return rotated
@@ -95,12 +149,26 @@ def _owner(user_id: str | None) -> str:
     return SHARED if user_id is None else user_id
 
 
-def _load(db: Database, vault: Vault, team_id: str, owner: str) -> dict[str, dict[str, str]]:
+def _load(db: Database, vault: Vault, team_id: str, owner: str) -> LoadedCredentials:
     rows = db.query(
         "SELECT provider, token FROM credentials WHERE team_id = ? AND user_id = ? ORDER BY provider",
         [team_id, owner],
     )
-    return {row["provider"]: vault.decrypt(row["token"]) for row in rows}
+    readable, unreadable = {}, []
+    for row in rows:
+        values = _readable(vault, row["token"])
+        if values is None:
+            unreadable.append(row["provider"])
+        else:
+            readable[row["provider"]] = values
+    return LoadedCredentials(readable, unreadable)
+
+
+def _readable(vault: Vault, token: str) -> dict[str, str] | None:
+    try:
+        return vault.decrypt(token)
+    except VaultError:
+        return None
 
 
 def _providers(db: Database, team_id: str, owner: str) -> list[str]:

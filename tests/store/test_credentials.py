@@ -2,6 +2,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from store.credentials import (
+    check_keys,
+    checked_keys,
     connected_providers,
     delete_credentials,
     load_personal,
@@ -10,7 +12,7 @@ from store.credentials import (
     save_credentials,
     shared_providers,
 )
-from store.crypto import Vault, VaultError
+from store.crypto import KeyProblem, Vault
 from store.db import open_db
 
 SECRET = "sk-live-0123456789abcdef"
@@ -85,12 +87,86 @@ def test_delete_of_missing_credentials_is_false(db):
     assert delete_credentials(db, "T1", "U1", "learnflow") is False
 
 
-def test_loading_with_the_wrong_key_raises_vault_error_without_the_secret(db, vault):
+def other_vault() -> Vault:
+    return Vault([Fernet.generate_key().decode()])
+
+
+def test_a_set_that_does_not_decrypt_disables_only_that_provider(db, vault):
     save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
-    other = Vault([Fernet.generate_key().decode()])
-    with pytest.raises(VaultError) as raised:
-        load_personal(db, other, "T1", "U1")
-    assert SECRET not in str(raised.value) and SECRET not in repr(raised.value)
+    save_credentials(db, other_vault(), "T1", "U1", "linkedin", {"token": SECRET})
+    save_credentials(db, vault, "T1", None, "inokufu", {"api_key": SECRET})
+    save_credentials(db, other_vault(), "T1", None, "learnifier", {"api_key": SECRET})
+
+    personal, shared = load_personal(db, vault, "T1", "U1"), load_shared(db, vault, "T1")
+
+    assert (personal, personal.unreadable) == ({"learnflow": {"password": SECRET}}, ("linkedin",))
+    assert (shared, shared.unreadable) == ({"inokufu": {"api_key": SECRET}}, ("learnifier",))
+
+
+def test_loading_with_the_wrong_key_names_the_providers_without_the_secret(db, vault):
+    save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
+    loaded = load_personal(db, other_vault(), "T1", "U1")
+    assert (loaded, loaded.unreadable) == ({}, ("learnflow",))
+    assert SECRET not in repr(loaded)
+
+
+def test_check_keys_passes_when_one_set_decrypts(db, vault):
+    save_credentials(db, other_vault(), "T1", "U1", "linkedin", {"token": SECRET})
+    save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
+    assert check_keys(db, vault) is None
+
+
+def test_check_keys_passes_without_credentials(db, vault):
+    assert check_keys(db, vault) is None
+
+
+def test_check_keys_with_the_wrong_key_is_one_line_naming_the_setting_and_the_file(db, vault, tmp_path):
+    save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
+    with pytest.raises(KeyProblem) as raised:
+        check_keys(db, other_vault(), tmp_path / "learnbot.key")
+    message = str(raised.value)
+    assert "\n" not in message and SECRET not in message
+    assert "LEARNBOT_SECRET_KEY" in message and str(tmp_path / "learnbot.key") in message
+
+
+def test_checked_keys_makes_a_key_file_on_a_new_database(tmp_path):
+    path = tmp_path / "learnbot.db"
+    with open_db(path) as db:
+        keys, key_path = checked_keys(db, None, path)
+    assert key_path.read_text().strip() == keys[0]
+
+
+def test_a_lost_key_file_with_stored_credentials_stops_without_writing_a_new_key(tmp_path):
+    path = tmp_path / "learnbot.db"
+    with open_db(path) as db:
+        keys, key_path = checked_keys(db, None, path)
+        save_credentials(db, Vault(keys), "T1", "U1", "learnflow", {"password": SECRET})
+        key_path.unlink()
+        with pytest.raises(KeyProblem) as raised:
+            checked_keys(db, None, path)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "LEARNBOT_SECRET_KEY" in message and str(key_path) in message
+    assert not key_path.exists()
+
+
+def test_a_replaced_key_file_with_stored_credentials_stops(tmp_path):
+    path = tmp_path / "learnbot.db"
+    with open_db(path) as db:
+        keys, key_path = checked_keys(db, None, path)
+        save_credentials(db, Vault(keys), "T1", "U1", "learnflow", {"password": SECRET})
+        key_path.write_text(Fernet.generate_key().decode() + "\n")
+        with pytest.raises(KeyProblem, match="cannot be decrypted with the configured key"):
+            checked_keys(db, None, path)
+
+
+def test_a_wrong_setting_with_stored_credentials_stops(tmp_path, key):
+    path = tmp_path / "learnbot.db"
+    with open_db(path) as db:
+        save_credentials(db, Vault([key]), "T1", "U1", "learnflow", {"password": SECRET})
+        with pytest.raises(KeyProblem, match="LEARNBOT_SECRET_KEY"):
+            checked_keys(db, Fernet.generate_key().decode(), path)
+        assert checked_keys(db, key, path) == ([key], None)
 
 
 def test_rotate_all_reencrypts_under_the_new_primary_key(db, vault, key):
@@ -101,3 +177,15 @@ def test_rotate_all_reencrypts_under_the_new_primary_key(db, vault, key):
     only_new = Vault([primary])
     assert load_personal(db, only_new, "T1", "U1") == {"learnflow": {"password": SECRET}}
     assert load_shared(db, only_new, "T1") == {"inokufu": {"api_key": SECRET}}
+
+
+def test_rotate_all_with_a_wrong_key_is_one_line_and_changes_nothing(db, vault, key, tmp_path):
+    save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
+    save_credentials(db, other_vault(), "T1", None, "inokufu", {"api_key": SECRET})
+    before = list(db.query("SELECT * FROM credentials"))
+    with pytest.raises(KeyProblem) as raised:
+        rotate_all(db, Vault([Fernet.generate_key().decode(), key]),
+                   key_file=tmp_path / "learnbot.key")
+    assert "\n" not in str(raised.value) and str(tmp_path / "learnbot.key") in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert list(db.query("SELECT * FROM credentials")) == before

@@ -4,7 +4,7 @@ import stat
 import pytest
 from cryptography.fernet import Fernet
 
-from store.crypto import Vault, VaultError, resolve_keys
+from store.crypto import KeyProblem, Vault, VaultError, key_file_is_loose, resolve_keys
 
 SECRET = {"api_key": "sk-live-0123456789abcdef"}
 
@@ -61,7 +61,7 @@ def test_env_keys_are_used_newest_first_without_a_key_file(tmp_path):
 
 @pytest.mark.parametrize("bad", ["hunter2-not-a-key", "ÄÖÜ", "x" * 44])
 def test_invalid_env_key_names_the_setting_without_echoing_it(tmp_path, bad):
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(KeyProblem) as raised:
         resolve_keys(f"{new_key()},{bad}", tmp_path / "learnbot.db")
     message = str(raised.value)
     assert message.startswith("LEARNBOT_SECRET_KEY is not a valid Fernet key (key 2 of 2)")
@@ -87,8 +87,36 @@ def test_key_file_is_reused_on_the_next_start(tmp_path, env_value):
 
 def test_a_corrupt_key_file_is_refused(tmp_path):
     (tmp_path / "learnbot.key").write_text("not a key\n")
-    with pytest.raises(ValueError, match="does not hold a valid Fernet key"):
+    with pytest.raises(KeyProblem, match="does not hold a valid Fernet key"):
         resolve_keys(None, tmp_path / "learnbot.db")
+
+
+def test_a_malformed_setting_is_one_line(tmp_path):
+    with pytest.raises(KeyProblem) as raised:
+        resolve_keys("notakey", tmp_path / "learnbot.db")
+    assert str(raised.value).startswith("LEARNBOT_SECRET_KEY is not a valid Fernet key (key 1 of 1)")
+    assert "\n" not in str(raised.value) and "notakey" not in str(raised.value)
+    assert raised.value.__cause__ is None
+
+
+def test_without_create_a_missing_key_file_is_a_key_problem_and_none_is_made(tmp_path):
+    with pytest.raises(KeyProblem) as raised:
+        resolve_keys(None, tmp_path / "learnbot.db", create=False)
+    assert str(tmp_path / "learnbot.key") in str(raised.value)
+    assert "LEARNBOT_SECRET_KEY" in str(raised.value) and "\n" not in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_create_an_existing_key_file_is_read(tmp_path):
+    keys, _ = resolve_keys(None, tmp_path / "learnbot.db")
+    assert resolve_keys(None, tmp_path / "learnbot.db", create=False) == (keys, tmp_path / "learnbot.key")
+
+
+@pytest.mark.parametrize(("mode", "loose"), [(0o600, False), (0o400, False), (0o640, True), (0o604, True)])
+def test_key_file_is_loose_when_others_may_read_it(tmp_path, mode, loose):
+    _, key_path = resolve_keys(None, tmp_path / "learnbot.db")
+    key_path.chmod(mode)
+    assert key_file_is_loose(key_path) is loose
 
 
 def test_in_memory_db_gets_an_ephemeral_key(tmp_path, monkeypatch):
