@@ -155,3 +155,18 @@ def create_digest_ledger(db: Database) -> None:
 def add_search_page_shown(db: Database) -> None:
     """The page of a search last shown, so a typed `more` goes on from there."""
     db["searches"].add_column("page", int, not_null_default=0)
+
+
+@migrations()
+def create_deliveries(db: Database) -> None:
+    """Slack events and interactions already acted on, so a resent one is acted on once.
+
+    No person's id is stored: an event is keyed by its team and event id, an
+    interaction by a hash (see store.events).
+    """
+    db["deliveries"].create(
+        {"kind": str, "key": str, "claimed_at": str},
+        pk=("kind", "key"),
+        not_null={"claimed_at"},
+    )
+    db["deliveries"].create_index(["claimed_at"])
