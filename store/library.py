@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
 from store.db import utc_timestamp
 
-ENROLLMENT_STATUSES = ("pending", "enrolled", "failed")
+ENROLLMENT_STATUSES = ("pending", "unconfirmed", "enrolled", "failed")
 FINAL_STATUSES = ("enrolled", "failed")
+LEASE_SECONDS = 120.0
+"""How long a 'pending' claim holds: well above the provider call's timeout, so only a
+claim whose process stopped mid-call expires."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,10 @@ class SavedItem:
 class Enrollment:
     """One enrollment of a person in an item.
 
-    'pending' while a call to the provider is under way, then 'enrolled' or 'failed'.
-    `idempotency_key` is the key to send to the provider for this enrollment.
+    'pending' while a call to the provider is under way (until `lease_until`), then
+    'enrolled' or 'failed'; 'unconfirmed' when the request was sent but no answer came.
+    `idempotency_key` is the key to send to the provider for this enrollment, on every
+    attempt.
     """
 
     ref: str
@@ -44,6 +49,7 @@ class Enrollment:
     idempotency_key: str
     created_at: str
     updated_at: str
+    lease_until: str | None = None
 
 
 # --- saved items ---------------------------------------------------------------------------------
@@ -93,27 +99,50 @@ def claim_enrollment(
     idempotency_key: str,
     *,
     now: datetime | None = None,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> tuple[Enrollment, bool]:
     """Claim the right to enroll the person in `ref`: (the row, whether this call claimed it).
 
-    One statement inserts a 'pending' row, or turns a 'failed' one back into 'pending';
-    a pending or enrolled row is left alone. SQLite runs it under the write lock, so of
-    two simultaneous calls (a double-clicked button, two processes) exactly one claims.
-    A re-claimed row keeps its first idempotency key: the failed attempt may have
+    One statement inserts a 'pending' row holding a lease of `lease_seconds`, or turns a
+    'failed' or 'unconfirmed' row, or a 'pending' one whose lease ran out (its process
+    stopped mid-call), back into 'pending'; a pending row still leased, or an enrolled
+    one, is left alone. SQLite runs it under the write lock, so of two simultaneous
+    calls (a double-clicked button, two processes) exactly one claims.
+    A re-claimed row keeps its first idempotency key: the earlier attempt may have
     reached the provider, and the same key lets the provider recognise the retry.
     """
-    timestamp = utc_timestamp(now)
+    moment = now or datetime.now(UTC)
+    timestamp, lease_until = utc_timestamp(moment), utc_timestamp(moment + timedelta(seconds=lease_seconds))
     cursor = db.execute(
         "INSERT INTO enrollments (team_id, user_id, ref, provider, item, status, "
-        "idempotency_key, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+        "idempotency_key, created_at, updated_at, lease_until) "
+        "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) "
         "ON CONFLICT (team_id, user_id, ref) DO UPDATE SET "
         "status = 'pending', provider = excluded.provider, item = excluded.item, "
-        "external_id = NULL, updated_at = excluded.updated_at "
-        "WHERE enrollments.status = 'failed'",
-        [team_id, user_id, ref, provider, json.dumps(item), idempotency_key, timestamp, timestamp],
+        "external_id = NULL, updated_at = excluded.updated_at, lease_until = excluded.lease_until "
+        "WHERE enrollments.status IN ('failed', 'unconfirmed') OR (enrollments.status = 'pending' "
+        "AND (enrollments.lease_until IS NULL OR enrollments.lease_until <= excluded.updated_at))",
+        [team_id, user_id, ref, provider, json.dumps(item), idempotency_key, timestamp, timestamp,
+         lease_until],
     )
     return get_enrollment(db, team_id, user_id, ref), cursor.rowcount == 1
+
+
+def mark_unconfirmed(
+    db: Database, team_id: str, user_id: str, ref: str, *, now: datetime | None = None
+) -> bool:
+    """Record that the enrollment request was sent but no answer came (a timeout, or a
+    stop while waiting); returns whether a pending enrollment was marked.
+
+    The next attempt claims it again at once and sends the same idempotency key, so
+    the provider enrolls the person once whether or not the first request arrived.
+    """
+    cursor = db.execute(
+        "UPDATE enrollments SET status = 'unconfirmed', lease_until = NULL, updated_at = ? "
+        "WHERE team_id = ? AND user_id = ? AND ref = ? AND status = 'pending'",
+        [utc_timestamp(now), team_id, user_id, ref],
+    )
+    return cursor.rowcount > 0
 
 
 def complete_enrollment(
@@ -205,4 +234,5 @@ def _enrollment(row: dict[str, Any]) -> Enrollment:
         idempotency_key=row["idempotency_key"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        lease_until=row["lease_until"],
     )

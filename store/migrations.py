@@ -170,3 +170,10 @@ def create_deliveries(db: Database) -> None:
         not_null={"claimed_at"},
     )
     db["deliveries"].create_index(["claimed_at"])
+
+
+@migrations()
+def add_enrollment_lease(db: Database) -> None:
+    """Until when a 'pending' enrollment's claim holds, so a claim left by a process
+    that stopped mid-call can be taken again (NULL: expired)."""
+    db["enrollments"].add_column("lease_until", str)

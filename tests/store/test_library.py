@@ -13,6 +13,7 @@ from store.library import (
     get_enrollment,
     list_enrollments,
     list_saved,
+    mark_unconfirmed,
     release_enrollment,
     remove_saved,
     save_item,
@@ -76,6 +77,7 @@ def test_first_claim_creates_a_pending_enrollment(db, now):
             idempotency_key="T1:U1:learnflow:42",
             created_at="2026-11-23T09:30:00+00:00",
             updated_at="2026-11-23T09:30:00+00:00",
+            lease_until="2026-11-23T09:32:00+00:00",
         ),
         True,
     )
@@ -101,6 +103,64 @@ def test_a_failed_enrollment_can_be_claimed_again(db, now):
         "2026-11-23T09:30:00+00:00",
         "2026-11-23T10:30:00+00:00",
     )
+
+
+def test_a_pending_claim_holds_until_its_lease_runs_out(db, now):
+    claim(db, now=now)
+    assert claim(db, now=now + timedelta(seconds=119))[1] is False
+    row, claimed = claim(db, key="a-new-key", now=now + timedelta(seconds=120))
+    assert claimed is True
+    assert (row.status, row.idempotency_key, row.lease_until) == (
+        "pending", "T1:U1:learnflow:42", "2026-11-23T09:34:00+00:00")
+
+
+def test_lease_seconds_sets_the_lease(db, now):
+    row, _ = claim(db, now=now, lease_seconds=10)
+    assert row.lease_until == "2026-11-23T09:30:10+00:00"
+    assert claim(db, now=now + timedelta(seconds=10))[1] is True
+
+
+def test_a_pending_claim_without_a_lease_is_expired(db, now):
+    claim(db, now=now)
+    db.execute("UPDATE enrollments SET lease_until = NULL")  # a claim made before leases existed
+    assert claim(db, now=now + timedelta(seconds=1))[1] is True
+
+
+def test_an_unconfirmed_enrollment_is_claimed_again_at_once_with_the_same_key(db, now):
+    claim(db, now=now)
+    assert mark_unconfirmed(db, "T1", "U1", "learnflow:42", now=now) is True
+    assert get_enrollment(db, "T1", "U1", "learnflow:42").status == "unconfirmed"
+    row, claimed = claim(db, key="a-new-key", now=now + timedelta(seconds=1))
+    assert (claimed, row.status, row.idempotency_key) == (True, "pending", "T1:U1:learnflow:42")
+
+
+@pytest.mark.parametrize("status", ["enrolled", "failed"])
+def test_only_a_pending_enrollment_becomes_unconfirmed(db, status):
+    claim(db)
+    complete_enrollment(db, "T1", "U1", "learnflow:42", status)
+    assert mark_unconfirmed(db, "T1", "U1", "learnflow:42") is False
+    assert get_enrollment(db, "T1", "U1", "learnflow:42").status == status
+
+
+def test_two_connections_taking_over_expired_claims_at_once_take_each_once(db_path, now):
+    refs = [f"learnflow:{n}" for n in range(20)]
+    with open_db(db_path) as connection:
+        for ref in refs:
+            claim(connection, ref=ref, key=ref, now=now)
+    start = threading.Barrier(2)
+    later = now + timedelta(minutes=5)
+
+    def claim_all() -> list[bool]:
+        with open_db(db_path) as connection:
+            start.wait()
+            return [claim(connection, ref=ref, key="other", now=later)[1] for ref in refs]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.submit(claim_all), pool.submit(claim_all)
+        outcomes = list(zip(first.result(), second.result()))
+    assert [sorted(pair) for pair in outcomes] == [[False, True]] * 20
+    with open_db(db_path) as connection:
+        assert {e.idempotency_key for e in list_enrollments(connection, "T1", "U1")} == set(refs)
 
 
 def test_two_connections_claiming_at_once_enroll_once(db_path):
@@ -150,9 +210,10 @@ def test_update_progress(db):
     [
         lambda db: complete_enrollment(db, "T1", "U1", "learnflow:42", "enrolled"),
         lambda db: release_enrollment(db, "T1", "U1", "learnflow:42"),
+        lambda db: mark_unconfirmed(db, "T1", "U1", "learnflow:42"),
         lambda db: update_progress(db, "T1", "U1", "learnflow:42", 1, 2),
     ],
-    ids=["complete", "release", "progress"],
+    ids=["complete", "release", "unconfirmed", "progress"],
 )
 def test_changing_a_missing_enrollment_returns_false(db, change):
     assert change(db) is False
