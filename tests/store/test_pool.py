@@ -2,9 +2,16 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from cryptography.fernet import Fernet
 
-from store.db import StoreGone
+from store.catalog import search_catalog
+from store.credentials import connected_providers, load_shared
+from store.crypto import Vault
+from store.db import StoreGone, health
+from store.history import last_search
+from store.library import list_enrollments, list_saved
 from store.pool import ThreadLocalDatabase
+from store.preferences import get_preferences
 from store.users import get_user, upsert_user
 
 
@@ -69,3 +76,31 @@ def test_a_relative_path_keeps_naming_the_file_opened_first(tmp_path, monkeypatc
         assert get_user(database, "T1", "U1").name == "Ada"
     finally:
         database.close()
+
+
+def read_only_commands(db) -> None:
+    """What `saved`, `enrollments`, `providers`, `preferences` and `more` read, on the
+    connection of a thread that had none yet."""
+    upsert_user(db, "T1", "U1", name="Ada")  # unchanged, as on every command
+    list_saved(db, "T1", "U1")
+    list_enrollments(db, "T1", "U1")
+    connected_providers(db, "T1", "U1")
+    load_shared(db, Vault([Fernet.generate_key().decode()]), "T1")
+    get_preferences(db, "T1", "U1")
+    last_search(db, "T1", "U1")
+    search_catalog(db, "python")
+
+
+def test_read_only_commands_do_not_wait_for_another_process_write_lock(pool, lock_held):
+    upsert_user(pool, "T1", "U1", name="Ada")
+    with lock_held(pool.path, 3) as holder:
+        in_new_thread(lambda: read_only_commands(pool))
+        still_locked = holder.poll() is None
+    assert still_locked
+
+
+def test_health_of_a_pool_whose_folder_was_removed_is_store_gone(pool, tmp_path):
+    assert health(pool) is None
+    shutil.rmtree(tmp_path / "data")
+    with pytest.raises(StoreGone):
+        health(pool)
