@@ -120,26 +120,28 @@ def shared_providers(db: Database, team_id: str) -> list[str]:
 def rotate_all(
     db: Database, vault: Vault, *, key_file: Path | None = None, now: datetime | None = None
 ) -> int:
-    """Re-encrypt every stored token under the vault's first key; returns how many.
+    """Re-encrypt every readable stored token under the vault's first key; returns how many.
 
-    All or nothing: if any token does not decrypt with the vault's keys, nothing is
-    changed and a one-line `KeyProblem` (naming `key_file`) is raised, so dropping the
-    old key afterwards cannot lose a credential. Each update only applies if the token
-    is still the one read, so credentials saved meanwhile (already under the first key)
-    are not overwritten with older ones.
+    When tokens are stored and none decrypts, the key is wrong: nothing changes and a
+    one-line `KeyProblem` naming `key_file` is raised. A token no configured key reads
+    is left as it is (it already disables only its provider), so dropping the old key
+    afterwards loses nothing more. Each update only applies if the token is still the
+    one read, so credentials saved meanwhile (already under the first key) are not
+    overwritten with older ones.
     """
     rows = list(db.query("SELECT rowid, token FROM credentials"))
-    try:
-        rotated_tokens = [vault.rotate(row["token"]) for row in rows]
-    except VaultError:
-        raise wrong_key(key_file) from None
+    rotated_tokens = {row["rowid"]: _rotated(vault, row["token"]) for row in rows}
+    if rows and not any(rotated_tokens.values()):
+        raise wrong_key(key_file)
     updated_at = utc_timestamp(now)
     rotated = 0
     with db.atomic():
-        for row, rotated_token in zip(rows, rotated_tokens):
+        for row in rows:
+            if rotated_tokens[row["rowid"]] is None:
+                continue
             cursor = db.execute(
                 "UPDATE credentials SET token = ?, updated_at = ? WHERE rowid = ? AND token = ?",
-                [rotated_token, updated_at, row["rowid"], row["token"]],
+                [rotated_tokens[row["rowid"]], updated_at, row["rowid"], row["token"]],
             )
             rotated += cursor.rowcount
     return rotated
@@ -162,6 +164,13 @@ def _load(db: Database, vault: Vault, team_id: str, owner: str) -> LoadedCredent
         else:
             readable[row["provider"]] = values
     return LoadedCredentials(readable, unreadable)
+
+
+def _rotated(vault: Vault, token: str) -> str | None:
+    try:
+        return vault.rotate(token)
+    except VaultError:
+        return None
 
 
 def _readable(vault: Vault, token: str) -> dict[str, str] | None:

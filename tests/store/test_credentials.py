@@ -179,13 +179,27 @@ def test_rotate_all_reencrypts_under_the_new_primary_key(db, vault, key):
     assert load_shared(db, only_new, "T1") == {"inokufu": {"api_key": SECRET}}
 
 
-def test_rotate_all_with_a_wrong_key_is_one_line_and_changes_nothing(db, vault, key, tmp_path):
+def test_rotate_all_with_a_wrong_key_is_one_line_and_changes_nothing(db, vault, tmp_path):
     save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
-    save_credentials(db, other_vault(), "T1", None, "inokufu", {"api_key": SECRET})
+    save_credentials(db, vault, "T1", None, "inokufu", {"api_key": SECRET})
     before = list(db.query("SELECT * FROM credentials"))
     with pytest.raises(KeyProblem) as raised:
-        rotate_all(db, Vault([Fernet.generate_key().decode(), key]),
+        rotate_all(db, Vault([Fernet.generate_key().decode(), Fernet.generate_key().decode()]),
                    key_file=tmp_path / "learnbot.key")
     assert "\n" not in str(raised.value) and str(tmp_path / "learnbot.key") in str(raised.value)
-    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert raised.value.__cause__ is None and raised.value.__context__ is None
     assert list(db.query("SELECT * FROM credentials")) == before
+
+
+def test_rotate_all_leaves_an_unreadable_set_as_it_was_and_rotates_the_others(db, vault, key):
+    save_credentials(db, vault, "T1", "U1", "learnflow", {"password": SECRET})
+    save_credentials(db, other_vault(), "T1", None, "inokufu", {"api_key": SECRET})
+    unreadable_before = db.execute("SELECT token FROM credentials WHERE provider = 'inokufu'").fetchone()
+    primary = Fernet.generate_key().decode()
+    assert rotate_all(db, Vault([primary, key])) == 1
+    assert load_personal(db, Vault([primary]), "T1", "U1") == {"learnflow": {"password": SECRET}}
+    assert db.execute("SELECT token FROM credentials WHERE provider = 'inokufu'").fetchone() == unreadable_before
+
+
+def test_rotate_all_without_credentials_rotates_none(db, vault):
+    assert rotate_all(db, vault) == 0
