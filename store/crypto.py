@@ -132,7 +132,7 @@ def _is_fernet_key(key: str) -> bool:
 def _read_or_create_key_file(path: Path) -> str:
     """Create `path` with a new key, or read it if it exists (also if another process
     created it a moment ago: O_EXCL lets exactly one creator win)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
