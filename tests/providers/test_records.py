@@ -293,13 +293,18 @@ def test_secrets_never_appear_in_errors_reprs_or_logs(answer, caplog):
 @pytest.mark.parametrize("text, seconds", [
     ("PT1H30M", 5400), ("PT45M20S", 2720), ("P0D", 0), ("PT0S", 0), ("PT12.5S", 12.5),
     ("P1DT2H", 93600), ("P1W", 604800), ("P0Y0M0DT0H45M0S", 2700), (" PT5M ", 300),
+    ("PT1H30M15.5S", 5415.5), ("PT300S", 300), ("P0Y0M0DT0H45M", 2700),
+    ("PT1,5H", 5400), ("PT0,5M", 30), ("PT2.5H", 9000),  # the comma is ISO 8601's own mark
+    ("P0000-00-00T01:30:00", 5400), ("P00000000T013000", 5400),  # the alternative form
+    ("P0000-00-01T00:00:30,5", 86430.5),
 ])
 def test_xapi_durations_are_read_in_seconds(text, seconds):
     assert duration_seconds(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "PT-5M", "-PT5M", "P1H", "1H", "PTM",
-                                  "PT5M3H", "P0001-02-03T04:05:06", "45 minutes"])
+                                  "PT5M3H", "45 minutes", "PT1,H", "P0000-00-00T1:30:00",
+                                  "P0000-00-00T013000", "PT1.5.5H"])
 def test_malformed_durations_are_rejected(text):
     assert duration_seconds(text) is None
 
@@ -335,17 +340,21 @@ def test_week_days_follow_daylight_saving_changes(week_start, timestamp, day):
 
 @pytest.mark.parametrize("completing", [
     statement(verb="completed"),
+    statement(verb="passed"),
+    statement(verb="mastered"),
+    {**statement(), "verb": {"id": "https://w3id.org/xapi/adl/verbs/satisfied"}},
     statement(verb="progressed", completion=True),
+    {**statement(verb="scored"), "result": {"success": True}},
     {**statement(), "verb": {"id": "https://w3id.org/xapi/adl/verbs/completed"}},
 ])
-def test_activity_is_completed_by_the_completed_verb_or_result_completion(completing):
+def test_activity_is_done_by_a_done_verb_or_a_successful_or_complete_result(completing):
     summary = summarise_week([statement(verb="launched"), completing], WEEK, PARIS)
-    assert [a.name for a in summary.completed] == ["https://learn.example.com/python"]
+    assert [a.id for a in summary.completed] == ["https://learn.example.com/python"]
     assert summary.in_progress == ()
 
 
 @pytest.mark.parametrize("verb", ["progressed", "attempted", "experienced", "launched",
-                                  "initialized", "passed"])
+                                  "initialized", "failed"])
 def test_activity_without_completion_is_in_progress(verb):
     summary = summarise_week([statement(verb=verb, completion=False)], WEEK, PARIS)
     assert [a.id for a in summary.in_progress] == ["https://learn.example.com/python"]
@@ -356,10 +365,10 @@ def test_activity_without_completion_is_in_progress(verb):
     ({"fr-FR": "Statistiques", "en-US": "Statistics"}, "Statistics"),
     ({"en": "Statistics", "de": "Statistik"}, "Statistics"),
     ({"fr-FR": "Statistiques"}, "Statistiques"),
-    ({"fr-FR": "  "}, "https://learn.example.com/python"),
-    (None, "https://learn.example.com/python"),
+    ({"fr-FR": "  "}, "Python"),
+    (None, "Python"),
 ])
-def test_activity_name_prefers_english_then_any_language_then_the_id(names, shown):
+def test_activity_name_without_a_locale_prefers_english_then_any_language(names, shown):
     summary = summarise_week([statement(name=names)], WEEK, PARIS)
     assert summary.activities[0].name == shown
 
