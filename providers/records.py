@@ -79,13 +79,13 @@ class AccountRule:
     homepage: str
     naming: str = "email"
 
-    def name_for(self, learner: Learner) -> str | None:
-        email = (learner.email or "").strip()
+    def names_for(self, learner: Learner) -> tuple[str, ...]:
+        """The account names the person may have: as given and in lower case, for emails."""
         if self.naming == "slack-id":
-            return learner.user_id or None
-        if not email:
-            return None
-        return email.split("@", 1)[0] if self.naming == "email-local" else email
+            return (learner.user_id,) if learner.user_id else ()
+        email = (learner.email or "").strip()
+        name = email.split("@", 1)[0] if self.naming == "email-local" else email
+        return tuple(dict.fromkeys((name, name.lower()))) if name else ()
 
 
 def account_rule(settings: Mapping[str, str]) -> AccountRule | None:
@@ -111,19 +111,21 @@ def account_rule(settings: Mapping[str, str]) -> AccountRule | None:
 def learner_agents(learner: Learner, rule: AccountRule | None) -> list[dict[str, Any]]:
     """Every xAPI agent that may stand for `learner`, one per identifier to query.
 
-    The `agent` filter matches one identifier exactly, so the email is asked for as given and
-    in lower case, and as the SHA-1 of its lower-case `mailto:` IRI. An `account` needs the
+    The `agent` filter matches one identifier exactly, so the email is asked for as given,
+    with its domain in lower case (as email validators store it, Ralph among them) and all in
+    lower case, and as the SHA-1 of its lower-case `mailto:` IRI. An `account` needs the
     LMS's home page, so the person's own `lrs_account` is used only when one is set.
     """
     agents: list[dict[str, Any]] = []
     email = (learner.email or "").strip()
     if email:
-        for form in dict.fromkeys((email, email.lower())):
+        local, _, domain = email.rpartition("@")
+        for form in dict.fromkeys((email, f"{local}@{domain.lower()}", email.lower())):
             agents.append({"objectType": "Agent", "mbox": f"mailto:{form}"})
         digest = hashlib.sha1(f"mailto:{email.lower()}".encode()).hexdigest()
         agents.append({"objectType": "Agent", "mbox_sha1sum": digest})
     if rule is not None:
-        names = (rule.name_for(learner), (learner.lrs_account or "").strip())
+        names = (*rule.names_for(learner), (learner.lrs_account or "").strip())
         for name in dict.fromkeys(name for name in names if name):
             agents.append({"objectType": "Agent",
                            "account": {"homePage": rule.homepage, "name": name}})
