@@ -102,12 +102,19 @@ class SearchQuery:
 
 @dataclass(frozen=True, slots=True)
 class Learner:
-    """The person on whose behalf a provider is called."""
+    """The person on whose behalf a provider is called.
+
+    `locale` is their Slack locale (``fr-FR``), used to pick names from language maps;
+    `lrs_account` is their own account name in the organisation's learning record store,
+    when it differs from what `LEARNBOT_LRS_ACCOUNT_NAME` derives.
+    """
 
     team_id: str
     user_id: str
     email: str | None = None
     name: str | None = None
+    locale: str | None = None
+    lrs_account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

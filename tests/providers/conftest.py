@@ -27,6 +27,7 @@ LRS_VENV = REPO_ROOT / ".lrs" / "venv"
 INSTALLED_STAMP = LRS_VENV / ".installed-ralph-5.1.0"  # written by scripts/lrs.sh once complete
 STARTUP_SECONDS = 60.0  # Ralph's imports (pydantic, fastapi, every backend module) are slow
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RALPH_USERNAME = "learnbot-tests"
 RALPH_PASSWORD = "correct-horse-battery"
 ALICE = "alice@example.com"
@@ -67,7 +68,8 @@ def _statement(email: str, timestamp: str, verb: str, activity: str, *,
 
 def fixture_statements() -> tuple[dict, ...]:
     """Alice's week of Monday 25 March 2024 in Paris (summer time starts on Sunday the
-    31st at 01:00 UTC), one statement the week before, and two of Bob's."""
+    31st at 01:00 UTC), one statement the week before, two of Bob's, and Chloé's week as
+    an LMS, a cmi5 player and a video player write it (fixtures/lrs_chloe_week.json)."""
     python = {"en-US": "Python for data"}
     return (
         _statement(ALICE, "2024-03-22T10:00:00Z", "experienced", "intro"),  # the week before
@@ -91,6 +93,7 @@ def fixture_statements() -> tuple[dict, ...]:
         # 00:30 on the next Monday in Paris (summer time), though 23:30 in winter time
         _statement(ALICE, "2024-03-31T22:30:00Z", "experienced", "statistics",
                    name={"fr-FR": "Statistiques"}, duration="PT10M"),
+        *json.loads((FIXTURES / "lrs_chloe_week.json").read_text()),
     )
 
 
