@@ -102,12 +102,17 @@ class SearchQuery:
 
 @dataclass(frozen=True, slots=True)
 class Learner:
-    """The person on whose behalf a provider is called."""
+    """The person on whose behalf a provider is called.
+
+    `learnflow_user_id` is the LearnFlow user id the person gave learnbot when asked (see
+    `NeedsLearnflowUserId`), for enrolling with the workspace's LearnFlow token.
+    """
 
     team_id: str
     user_id: str
     email: str | None = None
     name: str | None = None
+    learnflow_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +155,13 @@ class Provider(Protocol):
 
     async def search(self, query: SearchQuery) -> list[LearningObject]: ...
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult: ...
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
+        """Enroll once. `idempotency_key` is the enrollment's stored key, sent as the
+        `Idempotency-Key` header: trying again with the same key cannot enroll twice.
+        A 409 from the provider is "already" enrolled; a timeout after sending raises
+        `EnrollmentUnconfirmed`."""
+        ...
 
 
 @runtime_checkable
