@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -283,7 +283,7 @@ def _price(value: Any) -> Price | None:
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%H:%M UTC")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
 
 
 SPEC = ProviderSpec(

@@ -2,8 +2,9 @@
 
 Two-legged OAuth 2.0 (client credentials): the client trades its ID and secret for an
 access token that lives about 90 days, keeps it in a `TokenCache` (the hub creates one
-with LinkedIn's HttpClient, as `http.state`) until shortly before it expires, and fetches a fresh one once when the API answers 401. Search is the
-`learningAssets` criteria finder (REFERENCE.md §4.2), paged by following `paging.links`.
+with LinkedIn's HttpClient, as `http.state`) until shortly before it expires, and fetches
+a fresh one once when the API answers 401. Search is the `learningAssets` criteria finder
+(REFERENCE.md §4.2), paged by following `paging.links`.
 LinkedIn's limits are daily and reset at midnight UTC, so a 429 is reported, not waited out.
 """
 

@@ -8,6 +8,7 @@ import logging
 
 import httpx
 import pytest
+from fakes.learnflow import BASE_URL, BOOTCAMP, INTRO, LEARNER, NOW, FakeLearnFlow, error, no_sleep
 
 from providers.base import HttpClient
 from providers.errors import (
@@ -23,7 +24,6 @@ from providers.errors import (
 from providers.learnflow import SPEC, LearnFlowClient, RateWindow, read_error
 from providers.model import Learner, LearningObject, Price, SearchQuery
 from providers.registry import ProviderHub
-from fakes.learnflow import BASE_URL, BOOTCAMP, INTRO, LEARNER, NOW, FakeLearnFlow, error, no_sleep
 
 
 def answer(status, body=None, headers=None):
