@@ -150,8 +150,8 @@ class HttpClient:
         """Send one request with retries; return a 2xx response or raise a `ProviderError`.
 
         `idempotent=False` is for a request that must reach the provider at most once (an
-        enrollment): it is retried only when it surely was not sent (no connection, or a 429),
-        and a timeout or dropped connection after sending raises `Unconfirmed`.
+        enrollment): it is retried only when it surely was not sent (connection refused, or a
+        429), never after a 5xx, and any timeout or dropped connection raises `Unconfirmed`.
         """
         url = path_or_url if "://" in path_or_url else f"{self.base_url}/{path_or_url.lstrip('/')}"
         request = self._client.build_request(method, url, params=params, json=json, data=data,
@@ -192,13 +192,13 @@ class HttpClient:
             await self._limiter.acquire()
         try:
             response = await self._send_following_redirects(request, auth)
-        except (httpx.ConnectTimeout, httpx.PoolTimeout):
-            raise ProviderDown(self.label, f"{self.label} took too long to answer.") from None
-        except httpx.ConnectError:
+        except httpx.ConnectError:  # refused or unresolvable: nothing was sent
             raise ProviderDown(self.label, f"{self.label} could not be reached.") from None
         except httpx.DecodingError:
             raise BadResponse(self.label) from None
-        except httpx.TransportError as error:  # the request may have reached the provider
+        except httpx.TransportError as error:
+            # Some transports (httpx-aiohttp) report a connection dropped after sending as a
+            # connect timeout: for a request that must not be repeated, any of them may mean sent.
             if not idempotent:
                 raise Unconfirmed(self.label) from None
             if isinstance(error, httpx.TimeoutException):

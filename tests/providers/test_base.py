@@ -268,7 +268,9 @@ def test_a_long_retry_after_is_reported_at_once():
     lambda request: httpx.Response(500),
     lambda request: (_ for _ in ()).throw(httpx.ReadTimeout("slow", request=request)),
     lambda request: (_ for _ in ()).throw(httpx.RemoteProtocolError("dropped", request=request)),
-], ids=["5xx", "read timeout", "dropped connection"])
+    # httpx-aiohttp reports a connection the server dropped after the request as a connect timeout
+    lambda request: (_ for _ in ()).throw(httpx.ConnectTimeout("dropped", request=request)),
+], ids=["5xx", "read timeout", "dropped connection", "connect timeout"])
 def test_a_request_that_must_not_be_repeated_is_sent_once(failure):
     sent = []
 
