@@ -65,6 +65,14 @@ LEVELS = {"beginner": "beginner", "intermediate": "intermediate", "advanced": "a
 USER_ID_ENV = "LEARNBOT_LEARNFLOW_USER_ID"
 
 
+def check_env(env: Mapping[str, str]) -> None:
+    """`LEARNBOT_LEARNFLOW_USER_ID` is unset or `email`."""
+    value = env.get(USER_ID_ENV, "").strip()
+    if value and value.lower() != "email":
+        raise ValueError(f"{USER_ID_ENV} must be `email` (LearnFlow user ids are work emails) or unset "
+                         f"(each person gives theirs); it is {value!r}.")
+
+
 class RateWindow:
     """When LearnFlow's rate-limit window resets (epoch seconds), shared by every binding.
 
@@ -308,6 +316,7 @@ SPEC = ProviderSpec(
     required=("access_token",),
     personal_fields=("user_id", "payment_method_id"),
     new_state=RateWindow,
+    check_env=check_env,
     can_enroll=True,
     # 300 requests a minute on the Professional plan; X-RateLimit-* headers govern beyond that.
     rate_per_second=5.0,

@@ -55,6 +55,8 @@ class ProviderSpec:
     read_error: Callable[[httpx.Response], str | None] | None = None
     personal_fields: tuple[str, ...] = ()
     new_state: Callable[[], Any] | None = None
+    check_env: Callable[[Mapping[str, str]], None] | None = None
+    """Raises a one-line `ValueError` when one of the provider's options is malformed."""
 
     def missing(self, credentials: Credentials) -> list[str]:
         return [name for name in self.required if not credentials.get(name)]
@@ -64,8 +66,8 @@ class ProviderHub:
     """Owns one `HttpClient` per provider and binds providers to credentials.
 
     `transports` lets tests point every client at local fakes. `LEARNBOT_MAX_RESPONSE_BYTES`
-    caps each answer (default 5 MB); a value that is not a positive whole number raises a
-    one-line `ValueError` naming the setting.
+    caps each answer (default 5 MB). A malformed setting (that one, or a provider's option)
+    raises a one-line `ValueError` naming it, so the app stops at start.
     """
 
     def __init__(
@@ -81,6 +83,9 @@ class ProviderHub:
         self.extra = dict(extra or {})
         transports = transports or {}
         max_response_bytes = max_response_bytes_from(self.env)
+        for spec in specs:
+            if spec.check_env is not None:
+                spec.check_env(self.env)
         self.http = {
             spec.key: HttpClient(
                 spec.label,

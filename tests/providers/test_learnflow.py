@@ -482,6 +482,11 @@ def test_renewing_a_token_logs_no_token(caplog):
 # --- wiring ---------------------------------------------------------------------------
 
 
+def test_a_user_id_setting_other_than_email_is_refused_at_start():
+    with pytest.raises(ValueError, match="^LEARNBOT_LEARNFLOW_USER_ID must be `email`"):
+        ProviderHub([SPEC], {"LEARNBOT_LEARNFLOW_USER_ID": "usr_7f3d9a"})
+
+
 def test_a_user_id_is_never_taken_from_a_workspace_wide_set():
     env = {"LEARNBOT_LEARNFLOW_API_TOKEN": "at-current"}
     hub = ProviderHub([SPEC], env)
