@@ -86,7 +86,8 @@ class CatalogProvider:
         )
         return [to_learning_object(row) for row in rows]
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
         """Accept the enrollment if the item exists; the handler records it in the store."""
         row = get_item(self.db, item.id)
         if row is None:

@@ -1,7 +1,9 @@
 """Typed provider errors, each carrying one sentence a person can act on.
 
 The sentence never contains a secret: errors are built from status codes and the
-provider's own error message, never from request headers or URLs with keys.
+provider's own error message, from which `providers.base` has removed every credential
+the request carried. The sentence is what a person sees, a log line shows and the store
+keeps; the provider's raw answer is never kept.
 """
 
 from __future__ import annotations
@@ -53,3 +55,39 @@ class BadRequest(ProviderError):
 
 class NotConfigured(ProviderError):
     default = "{label} is not connected: use `/learn connect` to add credentials."
+
+
+class ResponseTooLarge(BadResponse):
+    """The provider sent more than the cap; learnbot stopped reading."""
+
+    def __init__(self, label: str, limit_bytes: int):
+        super().__init__(label, f"{label} sent more than {_size(limit_bytes)}; learnbot stopped reading "
+                                "its answer.")
+        self.limit_bytes = limit_bytes
+
+
+class Unconfirmed(ProviderError):
+    """A request that must not be sent twice got no answer after it may have reached the provider."""
+
+    default = "{label} did not answer in time; the request may have gone through."
+
+
+class EnrollmentUnconfirmed(Unconfirmed):
+    """An enrollment timed out after sending: trying again with the same idempotency key is safe."""
+
+    default = ("{label} did not answer in time; it may have enrolled you. Check again in a minute: "
+               "trying again is safe.")
+
+
+class NeedsLearnflowUserId(ProviderError):
+    """LearnFlow enrolls by user id, and learnbot does not know this person's yet."""
+
+    default = ("{label} enrolls people by their {label} user id, and learnbot does not know yours yet: "
+               "enter it (it looks like usr_7f3d9a, in your {label} profile) and learnbot will remember it.")
+
+
+def _size(limit_bytes: int) -> str:
+    """5000000 → "5 MB"; smaller caps in bytes."""
+    if limit_bytes >= 1_000_000:
+        return f"{limit_bytes / 1_000_000:g} MB"
+    return f"{limit_bytes:,} bytes"

@@ -92,7 +92,8 @@ class InokufuClient:
         remaining = dataclasses.replace(query, types=(), languages=())
         return [item for item in items if item is not None and remaining.matches(item)]
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
         raise BadRequest(self.label, "Inokufu items can be opened and saved, not enrolled in.")
 
     async def types(self) -> list[str]:

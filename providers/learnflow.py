@@ -8,23 +8,34 @@ A person's access token expires after an hour. With a refresh token the client r
 shortly before it expires, and once when LearnFlow answers 401, and hands the new set to
 `persist` so the store keeps it. The workspace token (`LEARNBOT_LEARNFLOW_API_TOKEN`) is
 long-lived and has no refresh token.
+
+An enrollment names the LearnFlow user (`user_id`), as the document's body does: from a
+personal connection's form, else the id the person gave learnbot before
+(`Learner.learnflow_user_id`), else their work email when `LEARNBOT_LEARNFLOW_USER_ID=email`
+says LearnFlow user ids are work emails. Without any, `NeedsLearnflowUserId` asks for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import httpx
 
 from providers.base import MAX_RETRY_AFTER, HttpClient, retry_after_seconds, text_field
-from providers.errors import AuthError, BadRequest, BadResponse, RateLimited
+from providers.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    EnrollmentUnconfirmed,
+    NeedsLearnflowUserId,
+    RateLimited,
+    Unconfirmed,
+)
 from providers.model import (
     CredentialField,
     EnrollmentResult,
@@ -51,17 +62,32 @@ ACCESS_TOKEN_LIFETIME = 3600.0  # "Access tokens expire after 1 hour"
 REFRESH_MARGIN_SECONDS = 60  # renew this long before expiry, so a slow call does not outlive its token
 LEVELS = {"beginner": "beginner", "intermediate": "intermediate", "advanced": "advanced"}  # "all" → None
 
-_reset_times: WeakKeyDictionary[HttpClient, float] = WeakKeyDictionary()
-"""When the rate-limit window of each LearnFlow HttpClient resets (epoch seconds).
+USER_ID_ENV = "LEARNBOT_LEARNFLOW_USER_ID"
 
-Every binding of LearnFlow shares one HttpClient, which records `X-RateLimit-Remaining`
-as `remaining` but not the reset time, so the reset time is kept here beside it."""
+
+def check_env(env: Mapping[str, str]) -> None:
+    """`LEARNBOT_LEARNFLOW_USER_ID` is unset or `email`."""
+    value = env.get(USER_ID_ENV, "").strip()
+    if value and value.lower() != "email":
+        raise ValueError(f"{USER_ID_ENV} must be `email` (LearnFlow user ids are work emails) or unset "
+                         f"(each person gives theirs); it is {value!r}.")
+
+
+class RateWindow:
+    """When LearnFlow's rate-limit window resets (epoch seconds), shared by every binding.
+
+    The hub creates one with LearnFlow's HttpClient (its `state`): the client records
+    `X-RateLimit-Remaining` as `remaining`, this keeps the reset time beside it.
+    """
+
+    def __init__(self) -> None:
+        self.reset_at: float | None = None
 
 
 def read_error(response: httpx.Response) -> str | None:
     """`{"error": {"code", "message", "request_id"}}` as a detail quoting the request id.
 
-    The secrets sent with the request are blanked out, in case LearnFlow echoes them.
+    The HTTP base blanks out the tokens the request carried, in case LearnFlow echoes them.
     """
     body = response.json()
     error = body.get("error") if isinstance(body, dict) else None
@@ -70,22 +96,7 @@ def read_error(response: httpx.Response) -> str | None:
     parts = [str(error.get("message") or "").strip()]
     if error.get("request_id"):
         parts.append(f"request id {error['request_id']}")
-    detail = "; ".join(part for part in parts if part)
-    for secret in _secrets_sent(response.request):
-        detail = detail.replace(secret, "[hidden]")
-    return detail or None
-
-
-def _secrets_sent(request: httpx.Request) -> list[str]:
-    """The bearer token and any refresh token the request carried."""
-    secrets = [request.headers.get("authorization", "").removeprefix("Bearer ").strip()]
-    try:
-        body = json.loads(request.content or b"{}")
-    except ValueError:
-        body = {}
-    if isinstance(body, dict):
-        secrets.append(str(body.get("refresh_token") or ""))
-    return [secret for secret in secrets if secret]
+    return "; ".join(part for part in parts if part) or None
 
 
 class LearnFlowClient:
@@ -98,8 +109,10 @@ class LearnFlowClient:
     def __init__(self, http: HttpClient, credentials: dict[str, str],
                  env: Mapping[str, str] = {}, persist: Callable[[dict], None] | None = None):
         self.http = http
+        self._window: RateWindow = http.state
         self._credentials = dict(credentials)
         self._persist = persist
+        self._user_id_is_email = env.get(USER_ID_ENV, "").strip().lower() == "email"
         self.credential_fingerprint = credential_fingerprint(credentials)
         self.sleep = asyncio.sleep  # tests replace it to skip rate-limit waits
         self.clock = time.time
@@ -117,15 +130,24 @@ class LearnFlowClient:
         items = [self._to_item(course) for course in _course_list(HttpClient.json(response, LABEL))]
         return [item for item in items if query.matches(item)]
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
-        """`POST /v1/enrollments` for the token's owner (paid courses are confirmed in Slack first).
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
+        """`POST /v1/enrollments` once (paid courses are confirmed in Slack first).
 
-        The body holds only the course: the bearer token already names the LearnFlow user, and
-        LearnFlow charges the account's own payment method or licence ("sufficient funds or
-        enterprise license"), as learnbot keeps no payment details.
+        The body is the document's: `user_id`, `course_id`, and `payment_method_id` when the
+        person saved one (without it LearnFlow uses the account's funds or licence). The POST
+        is never resent on its own; `idempotency_key` goes along as `Idempotency-Key`, so a
+        person trying again after a timeout, with the same key, cannot be enrolled twice.
         """
+        body = {"user_id": self._user_id(learner), "course_id": item.id}
+        if self._credentials.get("payment_method_id"):
+            body["payment_method_id"] = self._credentials["payment_method_id"]
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         try:
-            response = await self._send("POST", "v1/enrollments", json={"course_id": item.id})
+            response = await self._send("POST", "v1/enrollments", json=body, extra_headers=headers,
+                                        idempotent=False)
+        except Unconfirmed:
+            raise EnrollmentUnconfirmed(LABEL) from None
         except BadRequest as error:
             # The document lists no answer for a repeated enrolment; a REST API most likely
             # answers 409 Conflict, as for any resource that already exists.
@@ -138,17 +160,26 @@ class LearnFlowClient:
         return EnrollmentResult("enrolled", f"You are enrolled in “{item.title}” on LearnFlow.",
                                 external_id=str(enrollment["id"]))
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _user_id(self, learner: Learner) -> str:
+        """The LearnFlow user to enroll (see the module docstring for the order)."""
+        user_id = (self._credentials.get("user_id") or learner.learnflow_user_id
+                   or (learner.email if self._user_id_is_email else None))
+        if not user_id:
+            raise NeedsLearnflowUserId(LABEL)
+        return user_id
+
+    async def _send(self, method: str, path: str, *, extra_headers: Mapping[str, str] = {},
+                    **kwargs: Any) -> httpx.Response:
         """One authorised call: renew a token about to expire first, and once more on a 401."""
         if self._expires_soon():
             await self._refresh()
         try:
-            return await self._call(method, path, headers=self._bearer(), **kwargs)
+            return await self._call(method, path, headers={**extra_headers, **self._bearer()}, **kwargs)
         except AuthError as error:
             if error.status != 401 or not self._can_refresh():
                 raise
         await self._refresh()
-        return await self._call(method, path, headers=self._bearer(), **kwargs)
+        return await self._call(method, path, headers={**extra_headers, **self._bearer()}, **kwargs)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         await self._wait_for_rate_limit()
@@ -196,7 +227,7 @@ class LearnFlowClient:
 
     async def _wait_for_rate_limit(self) -> None:
         """When the last answer said no requests remain, wait for the reset, or say when it is."""
-        reset_at = _reset_times.get(self.http)
+        reset_at = self._window.reset_at
         if self.http.remaining != 0 or reset_at is None:
             return
         wait = reset_at - self.clock()
@@ -211,7 +242,7 @@ class LearnFlowClient:
         now = self.clock()
         wait = retry_after_seconds(response, now=now)
         if wait is not None:
-            _reset_times[self.http] = now + wait
+            self._window.reset_at = now + wait
 
     def _to_item(self, course: dict[str, Any]) -> LearningObject:
         course_id = str(course["id"])
@@ -260,7 +291,7 @@ def _price(value: Any) -> Price | None:
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%H:%M UTC")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
 
 
 SPEC = ProviderSpec(
@@ -274,10 +305,18 @@ SPEC = ProviderSpec(
         CredentialField("access_token", "Access token", hint="from LearnFlow's Developer Dashboard"),
         CredentialField("refresh_token", "Refresh token", optional=True,
                         hint="lets learnbot renew the access token, which expires after an hour"),
+        CredentialField("user_id", "Your LearnFlow user id", secret=False, optional=True,
+                        hint="like usr_7f3d9a, in your LearnFlow profile; needed to enroll"),
+        CredentialField("payment_method_id", "Payment method id", secret=False, optional=True,
+                        hint="like pm_visa_4242, for paid courses; without it LearnFlow uses your "
+                             "account's funds or licence"),
     ),
     build=LearnFlowClient,
     credential_env={"access_token": "LEARNBOT_LEARNFLOW_API_TOKEN"},
     required=("access_token",),
+    personal_fields=("user_id", "payment_method_id"),
+    new_state=RateWindow,
+    check_env=check_env,
     can_enroll=True,
     # 300 requests a minute on the Professional plan; X-RateLimit-* headers govern beyond that.
     rate_per_second=5.0,

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from providers.base import HttpClient, text_field
-from providers.errors import BadRequest, BadResponse, NotFound
+from providers.errors import BadRequest, BadResponse, EnrollmentUnconfirmed, NotFound, Unconfirmed
 from providers.model import (
     CredentialField,
     EnrollmentResult,
@@ -104,14 +104,24 @@ class LearnifierClient:
         found = [item for item in items if _has_every_word(item, words) and query.matches(item)]
         return found[:query.limit]
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
-        """Add the person as a participant by email (201, or 409 when already one), then activate."""
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
+        """Add the person as a participant by email (201, or 409 when already one), then activate.
+
+        Adding is sent once, with `idempotency_key` as `Idempotency-Key` (Learnifier documents
+        no such header; its 409 already makes a repeat harmless). Activating twice changes
+        nothing, so that call is retried as usual.
+        """
         if not learner.email:
             raise BadRequest(LABEL, NEEDS_EMAIL)
         extid = participation_extid(learner, item.id)
+        key_header = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         try:
             response = await self._request("POST", f"{self._project_path(item.id)}/participants",
-                                           json={"email": learner.email, "extid": extid})
+                                           json={"email": learner.email, "extid": extid},
+                                           extra_headers=key_header, idempotent=False)
+        except Unconfirmed:
+            raise EnrollmentUnconfirmed(LABEL) from None
         except BadRequest as error:
             if error.status != 409:
                 raise
@@ -162,8 +172,10 @@ class LearnifierClient:
             raise BadResponse(LABEL)
         return participation
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.http.request(method, path, headers=JSON_HEADERS, auth=self._auth, **kwargs)
+    async def _request(self, method: str, path: str, *, extra_headers: dict[str, str] | None = None,
+                       **kwargs: Any) -> httpx.Response:
+        headers = {**JSON_HEADERS, **(extra_headers or {})}
+        return await self.http.request(method, path, headers=headers, auth=self._auth, **kwargs)
 
     def _projects_path(self) -> str:
         return f"orgunits/{quote(self.org, safe='')}/projects"

@@ -1,9 +1,10 @@
 """LinkedIn Learning: search an organisation's LinkedIn Learning library.
 
 Two-legged OAuth 2.0 (client credentials): the client trades its ID and secret for an
-access token that lives about 90 days, keeps it in `TOKENS` until shortly before it
-expires, and fetches a fresh one once when the API answers 401. Search is the
-`learningAssets` criteria finder (REFERENCE.md §4.2), paged by following `paging.links`.
+access token that lives about 90 days, keeps it in a `TokenCache` (the hub creates one
+with LinkedIn's HttpClient, as `http.state`) until shortly before it expires, and fetches
+a fresh one once when the API answers 401. Search is the `learningAssets` criteria finder
+(REFERENCE.md §4.2), paged by following `paging.links`.
 LinkedIn's limits are daily and reset at midnight UTC, so a 429 is reported, not waited out.
 """
 
@@ -59,7 +60,8 @@ class _Token:
 
 
 class TokenCache:
-    """Access tokens by token URL and credential fingerprint, shared by every bound client.
+    """Access tokens by token URL and credential fingerprint, shared by every bound client
+    through the HttpClient they share.
 
     Two searches that start together may both fetch a token; LinkedIn accepts several live
     tokens per application, so that costs one request and nothing else.
@@ -85,9 +87,6 @@ class TokenCache:
         self._tokens.clear()
 
 
-TOKENS = TokenCache()
-
-
 class LinkedInClient:
     """Searches LinkedIn Learning assets with an application (client-credentials) token."""
 
@@ -100,6 +99,7 @@ class LinkedInClient:
         if not credentials.get("client_id") or not credentials.get("client_secret"):
             raise NotConfigured(self.label)
         self.http = http
+        self._tokens: TokenCache = http.state
         self.token_url = env.get(TOKEN_URL_ENV) or TOKEN_URL
         self.credential_fingerprint = credential_fingerprint(credentials)
         self._client_id = credentials["client_id"]
@@ -116,7 +116,8 @@ class LinkedInClient:
         except RateLimited:
             raise RateLimited(self.label, DAILY_LIMIT) from None
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
         raise BadRequest(self.label, "LinkedIn Learning courses can be opened and saved, not enrolled in "
                                      "from Slack.")
 
@@ -150,7 +151,7 @@ class LinkedInClient:
         except AuthError as error:
             if error.status != 401:
                 raise
-            TOKENS.drop(self._token_key)  # revoked or expired early: fetch another
+            self._tokens.drop(self._token_key)  # revoked or expired early: fetch another
             response = await self._get_with(await self._access_token(), url, params)
         data = HttpClient.json(response, self.label)
         if not isinstance(data, dict):
@@ -162,7 +163,7 @@ class LinkedInClient:
         return await self.http.request("GET", url, params=params, headers=headers)
 
     async def _access_token(self) -> str:
-        cached = TOKENS.get(self._token_key)
+        cached = self._tokens.get(self._token_key)
         if cached:
             return cached
         form = {"grant_type": "client_credentials", "client_id": self._client_id,
@@ -177,7 +178,7 @@ class LinkedInClient:
             raise BadResponse(self.label)
         expires_in = body.get("expires_in")
         expires_in = float(expires_in) if isinstance(expires_in, (int, float)) else 0.0
-        TOKENS.put(self._token_key, token, expires_in)
+        self._tokens.put(self._token_key, token, expires_in)
         logger.debug("fetched a LinkedIn Learning access token valid for %.0f s", expires_in)
         return token
 
@@ -300,4 +301,5 @@ SPEC = ProviderSpec(
     required=("client_id", "client_secret"),
     read_error=read_error,
     retry_rate_limits=False,  # a 429 is the daily limit: retrying cannot help
+    new_state=TokenCache,
 )

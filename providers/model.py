@@ -107,6 +107,8 @@ class Learner:
     `locale` is their Slack locale (``fr-FR``), used to pick names from language maps;
     `lrs_account` is their own account name in the organisation's learning record store,
     when it differs from what `LEARNBOT_LRS_ACCOUNT_NAME` derives.
+    `learnflow_user_id` is the LearnFlow user id the person gave learnbot when asked (see
+    `NeedsLearnflowUserId`), for enrolling with the workspace's LearnFlow token.
     """
 
     team_id: str
@@ -115,6 +117,7 @@ class Learner:
     name: str | None = None
     locale: str | None = None
     lrs_account: str | None = None
+    learnflow_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,13 @@ class Provider(Protocol):
 
     async def search(self, query: SearchQuery) -> list[LearningObject]: ...
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult: ...
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
+        """Enroll once. `idempotency_key` is the enrollment's stored key, sent as the
+        `Idempotency-Key` header: trying again with the same key cannot enroll twice.
+        A 409 from the provider is "already" enrolled; a timeout after sending raises
+        `EnrollmentUnconfirmed`."""
+        ...
 
 
 @runtime_checkable

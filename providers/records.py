@@ -173,7 +173,8 @@ class LearningRecords:
         """Learning records are a person's history, not a catalogue: nothing to search."""
         return []
 
-    async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
+    async def enroll(self, item: LearningObject, learner: Learner, *,
+                     idempotency_key: str | None = None) -> EnrollmentResult:
         raise BadRequest(LABEL, f"{LABEL} only keep track of learning; they cannot enrol anyone.")
 
     async def week(self, learner: Learner | str, week_start: date, tz: ZoneInfo) -> WeekSummary:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-from providers.base import HttpClient
+from providers.base import DEFAULT_MAX_RESPONSE_BYTES, HttpClient
 from providers.errors import NotConfigured
 from providers.model import CredentialField, Provider
 
@@ -23,6 +24,8 @@ Builder = Callable[[HttpClient, Credentials, Mapping[str, str], Persist | None],
 """Builds a provider: (its shared HttpClient, the credentials, the environment, and a
 callback that stores refreshed credentials, e.g. a new LearnFlow token pair)."""
 
+MAX_RESPONSE_BYTES_ENV = "LEARNBOT_MAX_RESPONSE_BYTES"
+
 
 @dataclass(frozen=True)
 class ProviderSpec:
@@ -31,6 +34,9 @@ class ProviderSpec:
     `credential_env` maps each credential field to the environment variable holding the
     workspace-wide value; `options_env` maps non-secret options (``rapidapi``, ``org``…).
     `required` names the fields without which the provider is not searched.
+    `personal_fields` belong to one person (a LearnFlow user id): they are never taken from
+    a workspace-wide set. `new_state` makes what the provider keeps between calls (a token
+    cache…); the hub creates it once, with the provider's `HttpClient`, as `http.state`.
     """
 
     key: str
@@ -47,6 +53,10 @@ class ProviderSpec:
     rate_per_second: float | None = None
     retry_rate_limits: bool = True
     read_error: Callable[[httpx.Response], str | None] | None = None
+    personal_fields: tuple[str, ...] = ()
+    new_state: Callable[[], Any] | None = None
+    check_env: Callable[[Mapping[str, str]], None] | None = None
+    """Raises a one-line `ValueError` when one of the provider's options is malformed."""
 
     def missing(self, credentials: Credentials) -> list[str]:
         return [name for name in self.required if not credentials.get(name)]
@@ -55,7 +65,9 @@ class ProviderSpec:
 class ProviderHub:
     """Owns one `HttpClient` per provider and binds providers to credentials.
 
-    `transports` lets tests point every client at local fakes.
+    `transports` lets tests point every client at local fakes. `LEARNBOT_MAX_RESPONSE_BYTES`
+    caps each answer (default 5 MB). A malformed setting (that one, or a provider's option)
+    raises a one-line `ValueError` naming it, so the app stops at start.
     """
 
     def __init__(
@@ -70,6 +82,10 @@ class ProviderHub:
         self.env = dict(env)
         self.extra = dict(extra or {})
         transports = transports or {}
+        max_response_bytes = max_response_bytes_from(self.env)
+        for spec in specs:
+            if spec.check_env is not None:
+                spec.check_env(self.env)
         self.http = {
             spec.key: HttpClient(
                 spec.label,
@@ -78,6 +94,8 @@ class ProviderHub:
                 transport=transports.get(spec.key),
                 read_error=spec.read_error,
                 retry_rate_limits=spec.retry_rate_limits,
+                max_response_bytes=max_response_bytes,
+                state=spec.new_state() if spec.new_state else None,
             )
             for spec in specs
         }
@@ -86,7 +104,7 @@ class ProviderHub:
         spec = self.specs[key]
         values = {name: self.env.get(var, "") for name, var in spec.credential_env.items()}
         values.update({name: self.env.get(var, "") for name, var in spec.options_env.items()})
-        return {name: value for name, value in values.items() if value}
+        return {name: value for name, value in values.items() if value and name not in spec.personal_fields}
 
     def credentials_for(self, key: str, personal: Mapping[str, Credentials],
                         shared: Mapping[str, Credentials]) -> tuple[Credentials, str]:
@@ -94,7 +112,9 @@ class ProviderHub:
         spec = self.specs[key]
         if personal.get(key) and not spec.missing(personal[key]):
             return dict(personal[key]), "personal"
-        workspace = {**self.workspace_credentials(key), **shared.get(key, {})}
+        shared_set = {name: value for name, value in shared.get(key, {}).items()
+                      if name not in spec.personal_fields}
+        workspace = {**self.workspace_credentials(key), **shared_set}
         if workspace and not spec.missing(workspace):
             return workspace, "workspace"
         return {}, ""
@@ -129,3 +149,14 @@ class ProviderHub:
     async def aclose(self) -> None:
         for client in self.http.values():
             await client.aclose()
+
+
+def max_response_bytes_from(env: Mapping[str, str]) -> int:
+    """`LEARNBOT_MAX_RESPONSE_BYTES` as a positive number of bytes; the default when unset."""
+    value = env.get(MAX_RESPONSE_BYTES_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    if not value.isdigit() or int(value) == 0:
+        raise ValueError(f"{MAX_RESPONSE_BYTES_ENV} must be a positive whole number of bytes, "
+                         f"like 5000000 (5 MB); it is {value!r}.")
+    return int(value)

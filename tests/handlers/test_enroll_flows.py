@@ -51,7 +51,8 @@ def learnifier(env, transports):
 
 def test_paid_learnflow_course_asks_to_confirm_the_price_then_enrolls_refreshing_the_token(
         learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current", "refresh_token": "rt-current"})
+    connect(slack, "learnflow", {"access_token": "at-current", "refresh_token": "rt-current",
+                                 "user_id": "usr_7f3d9a"})
     slack.command("web development provider:learnflow")
     results = response_urls.wait(1)[0]
     assert "49.99 USD" in all_text(results)
@@ -76,7 +77,7 @@ def test_paid_learnflow_course_asks_to_confirm_the_price_then_enrolls_refreshing
 
 
 def test_double_clicked_enroll_enrolls_once(learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current"})
+    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
     slack.command("git provider:learnflow")
     results = response_urls.wait(1)[0]
     value = button(results, "item_enroll", "crs_free01")["value"]
@@ -88,7 +89,7 @@ def test_double_clicked_enroll_enrolls_once(learnflow, slack, deps, response_url
 
 
 def test_learnflow_error_quotes_the_request_id_and_frees_the_claim(learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current"})
+    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
     slack.command("git provider:learnflow")
     value = button(response_urls.wait(1)[0], "item_enroll", "crs_free01")["value"]
     learnflow.courses = []  # the course disappears before the click

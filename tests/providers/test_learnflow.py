@@ -8,13 +8,22 @@ import logging
 
 import httpx
 import pytest
+from fakes.learnflow import BASE_URL, BOOTCAMP, INTRO, LEARNER, NOW, FakeLearnFlow, error, no_sleep
 
 from providers.base import HttpClient
-from providers.errors import AuthError, BadRequest, BadResponse, NotFound, ProviderDown, RateLimited
-from providers.learnflow import SPEC, LearnFlowClient, read_error
-from providers.model import LearningObject, Price, SearchQuery
+from providers.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    EnrollmentUnconfirmed,
+    NeedsLearnflowUserId,
+    NotFound,
+    ProviderDown,
+    RateLimited,
+)
+from providers.learnflow import SPEC, LearnFlowClient, RateWindow, read_error
+from providers.model import Learner, LearningObject, Price, SearchQuery
 from providers.registry import ProviderHub
-from fakes.learnflow import BASE_URL, BOOTCAMP, INTRO, LEARNER, NOW, FakeLearnFlow, error, no_sleep
 
 
 def answer(status, body=None, headers=None):
@@ -30,12 +39,12 @@ TOKENS = {"access_token": "at-current"}
 REFRESHABLE = {"access_token": "at-current", "refresh_token": "rt-current"}
 
 
-def client_for(handler, credentials=TOKENS, persist=None, http=None) -> LearnFlowClient:
+def client_for(handler, credentials=TOKENS, persist=None, http=None, env=None) -> LearnFlowClient:
     if http is None:
         http = HttpClient(SPEC.label, BASE_URL, transport=httpx.MockTransport(handler),
-                          read_error=SPEC.read_error)
+                          read_error=SPEC.read_error, state=RateWindow())
         http.sleep = no_sleep
-    client = SPEC.build(http, dict(credentials), {}, persist)
+    client = SPEC.build(http, dict(credentials), env or {}, persist)
     client.clock = lambda: NOW
     return client
 
@@ -44,10 +53,13 @@ def search(client, keywords="web", **filters):
     return asyncio.run(client.search(SearchQuery(keywords, **filters)))
 
 
-def enroll(client, course_id="crs_8x92k1"):
+def enroll(client, course_id="crs_8x92k1", learner=LEARNER, key=None):
     item = LearningObject(id=course_id, provider="learnflow", title="Complete Web Development Bootcamp",
                           url=f"{BASE_URL}/v1/courses/{course_id}", enrollable=True)
-    return asyncio.run(client.enroll(item, LEARNER))
+    return asyncio.run(client.enroll(item, learner, idempotency_key=key))
+
+
+WITHOUT_USER_ID = Learner(team_id="T1", user_id="U1", email="ada@example.org")
 
 
 # --- search ---------------------------------------------------------------------------
@@ -125,16 +137,98 @@ def test_an_answer_without_a_course_list_is_a_bad_response(body):
 # --- enrollment -----------------------------------------------------------------------
 
 
-def test_enroll_posts_the_course_and_returns_the_enrollment_id():
+def test_enroll_posts_the_user_and_course_and_returns_the_enrollment_id():
     fake = FakeLearnFlow()
     result = enroll(client_for(fake))
-    assert json.loads(fake.requests[0].content) == {"course_id": "crs_8x92k1"}
+    assert json.loads(fake.requests[0].content) == {"user_id": "usr_7f3d9a", "course_id": "crs_8x92k1"}
     assert (result.status, result.external_id) == ("enrolled", "enr_2m4p1z")
+
+
+def test_the_fake_refuses_an_enrollment_without_a_user_id_as_the_document_implies():
+    fake = FakeLearnFlow()
+    request = httpx.Request("POST", f"{BASE_URL}/v1/enrollments", json={"course_id": "crs_8x92k1"},
+                            headers={"Authorization": "Bearer at-current"})
+    response = fake(request)
+    assert (response.status_code, response.json()["error"]["message"]) == (
+        400, "user_id and course_id are required")
+
+
+def test_enroll_sends_the_saved_payment_method():
+    fake = FakeLearnFlow()
+    enroll(client_for(fake, {**TOKENS, "payment_method_id": "pm_visa_4242"}))
+    assert fake.enrollment_bodies == [{"user_id": "usr_7f3d9a", "course_id": "crs_8x92k1",
+                                       "payment_method_id": "pm_visa_4242"}]
+
+
+def test_the_user_id_of_a_personal_connection_wins():
+    fake = FakeLearnFlow()
+    enroll(client_for(fake, {**TOKENS, "user_id": "usr_form01"}))
+    assert fake.enrollment_bodies[0]["user_id"] == "usr_form01"
+
+
+def test_with_user_ids_as_emails_the_work_email_is_the_user_id():
+    fake = FakeLearnFlow()
+    enroll(client_for(fake, env={"LEARNBOT_LEARNFLOW_USER_ID": "email"}), learner=WITHOUT_USER_ID)
+    assert fake.enrollment_bodies[0]["user_id"] == "ada@example.org"
+
+
+def test_without_a_known_user_id_the_person_is_asked_and_nothing_is_sent():
+    fake = FakeLearnFlow()
+    with pytest.raises(NeedsLearnflowUserId, match="LearnFlow user id"):
+        enroll(client_for(fake), learner=WITHOUT_USER_ID)
+    assert fake.requests == []
+
+
+def test_enroll_sends_the_idempotency_key():
+    fake = FakeLearnFlow()
+    enroll(client_for(fake), key="T1:U1:learnflow:crs_8x92k1")
+    assert fake.idempotency_keys == ["T1:U1:learnflow:crs_8x92k1"]
+
+
+def test_an_enrollment_answered_with_a_5xx_is_not_sent_again():
+    posts = []
+
+    def unavailable(request):
+        posts.append(request)
+        return error(503, "unavailable", "Try later")
+    with pytest.raises(ProviderDown):
+        enroll(client_for(unavailable))
+    assert len(posts) == 1
+
+
+def test_an_enrollment_that_times_out_after_sending_is_unconfirmed_and_not_sent_again():
+    fake = FakeLearnFlow()
+    with pytest.raises(EnrollmentUnconfirmed) as raised:
+        enroll(client_for(timing_out(fake)))
+    assert raised.value.sentence == ("LearnFlow did not answer in time; it may have enrolled you. "
+                                     "Check again in a minute: trying again is safe.")
+    assert len(fake.idempotency_keys) == 1
+
+
+def test_an_enrollment_that_could_not_connect_is_tried_again():
+    fake = FakeLearnFlow()
+    attempts = []
+
+    def flaky(request):
+        attempts.append(request)
+        if len(attempts) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return fake(request)
+    assert enroll(client_for(flaky)).status == "enrolled"
+    assert len(attempts) == 2
+
+
+def timing_out(fake):
+    """LearnFlow that enrolls, then never answers in time."""
+    def handler(request):
+        fake(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+    return handler
 
 
 def test_enroll_in_a_course_already_taken_is_already():
     fake = FakeLearnFlow()
-    fake.enrolled.add("crs_8x92k1")
+    fake.enrolled.add(("usr_7f3d9a", "crs_8x92k1"))
     assert enroll(client_for(fake)).status == "already"
 
 
@@ -365,7 +459,7 @@ def echoing_refusal(request):
 def test_tokens_echoed_by_learnflow_are_hidden_from_the_sentence():
     with pytest.raises(AuthError) as raised:
         search(client_for(echoing_refusal, TOKENS))
-    assert "Rejected: Bearer [hidden]" in raised.value.sentence
+    assert "(Rejected: [redacted]; request id" in raised.value.sentence
 
 
 @pytest.mark.parametrize("handler", [echoing_refusal, answer(500, {"error": {"message": "boom"}})])
@@ -386,6 +480,18 @@ def test_renewing_a_token_logs_no_token(caplog):
 
 
 # --- wiring ---------------------------------------------------------------------------
+
+
+def test_a_user_id_setting_other_than_email_is_refused_at_start():
+    with pytest.raises(ValueError, match="^LEARNBOT_LEARNFLOW_USER_ID must be `email`"):
+        ProviderHub([SPEC], {"LEARNBOT_LEARNFLOW_USER_ID": "usr_7f3d9a"})
+
+
+def test_a_user_id_is_never_taken_from_a_workspace_wide_set():
+    env = {"LEARNBOT_LEARNFLOW_API_TOKEN": "at-current"}
+    hub = ProviderHub([SPEC], env)
+    shared = {"learnflow": {"user_id": "usr_admin", "payment_method_id": "pm_admin"}}
+    assert hub.credentials_for("learnflow", {}, shared) == ({"access_token": "at-current"}, "workspace")
 
 
 def test_the_hub_uses_the_workspace_token_and_url_from_the_environment():

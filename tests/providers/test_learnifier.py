@@ -9,13 +9,32 @@ import logging
 
 import httpx
 import pytest
+from fakes.learnifier import (
+    BASE_URL,
+    BASIC_HEADER,
+    CREDENTIALS,
+    DRAFT,
+    LEARNER,
+    ORG,
+    PYTHON,
+    RETIRED,
+    FakeLearnifier,
+    no_sleep,
+)
 
 from providers.base import HttpClient
-from providers.errors import AuthError, BadRequest, BadResponse, NotFound, ProviderDown, RateLimited
+from providers.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    EnrollmentUnconfirmed,
+    NotFound,
+    ProviderDown,
+    RateLimited,
+)
 from providers.learnifier import SPEC, LearnifierClient, participation_extid, read_error
 from providers.model import Learner, LearningObject, Progress, SearchQuery
 from providers.registry import ProviderHub
-from fakes.learnifier import (BASE_URL, BASIC_HEADER, CREDENTIALS, DRAFT, LEARNER, ORG, PYTHON, RETIRED, FakeLearnifier, no_sleep)
 
 
 def client_for(handler, credentials=CREDENTIALS) -> LearnifierClient:
@@ -130,8 +149,18 @@ def test_search_answer_that_is_not_a_project_list_is_a_bad_response(body):
 # --- enrolment ------------------------------------------------------------------------
 
 
-def enroll(client, project=PYTHON, learner=LEARNER):
-    return asyncio.run(client.enroll(course(project), learner))
+def enroll(client, project=PYTHON, learner=LEARNER, key=None):
+    return asyncio.run(client.enroll(course(project), learner, idempotency_key=key))
+
+
+def test_adding_the_participant_carries_the_idempotency_key_and_is_sent_once():
+    def handler(request):
+        seen.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+    seen = []
+    with pytest.raises(EnrollmentUnconfirmed, match="Learnifier did not answer in time"):
+        enroll(client_for(handler), key="T1:U1:learnifier:1001")
+    assert [request.headers["idempotency-key"] for request in seen] == ["T1:U1:learnifier:1001"]
 
 
 def test_enroll_adds_the_participant_by_email_then_activates_it():

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from providers.errors import AuthError, BadRequest, BadResponse, NotFound, ProviderDown, RateLimited
-from providers.linkedin import FIELDS, SPEC, TOKENS, LinkedInClient
+from providers.linkedin import FIELDS, SPEC, LinkedInClient, TokenCache
 from providers.model import Learner, LearningObject, SearchQuery
 from providers.registry import ProviderHub
 
@@ -43,6 +43,7 @@ class FakeLinkedIn:
         self.token_replies: list[httpx.Response | Exception] = []
         self.requests: list[httpx.Request] = []
         self.waits: list[float] = []
+        self.hubs: dict[tuple, ProviderHub] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -100,23 +101,26 @@ class FakeLinkedIn:
         return [r for r in self.requests if r.url.path.startswith("/v2/")]
 
 
+def hub_for(fake: FakeLinkedIn, env: dict[str, str] | None = None) -> ProviderHub:
+    """One hub per fake and settings, as the bot has one hub for its life."""
+    env = env or ENV
+    settings = tuple(sorted(env.items()))
+    if settings not in fake.hubs:
+        hub = ProviderHub([SPEC], env, transports={"linkedin": httpx.MockTransport(fake)})
+        hub.http["linkedin"].sleep = fake.sleep
+        fake.hubs[settings] = hub
+    return fake.hubs[settings]
+
+
 def connect(fake: FakeLinkedIn, env: dict[str, str] | None = None) -> LinkedInClient:
     """Bind the client the way the bot does: through the hub, from workspace settings."""
-    hub = ProviderHub([SPEC], env or ENV, transports={"linkedin": httpx.MockTransport(fake)})
-    hub.http["linkedin"].sleep = fake.sleep
+    hub = hub_for(fake, env)
     return hub.bind("linkedin", hub.workspace_credentials("linkedin"))
 
 
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def fresh_tokens():
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture
@@ -313,9 +317,18 @@ async def test_different_credentials_get_their_own_token(fake):
     assert len(fake.token_calls) == 2
 
 
+async def test_each_hub_keeps_its_own_tokens(fake):
+    await connect(fake).search(SearchQuery("python"))
+    other_hub = ProviderHub([SPEC], ENV, transports={"linkedin": httpx.MockTransport(fake)})
+    await other_hub.bind("linkedin", other_hub.workspace_credentials("linkedin")).search(SearchQuery("python"))
+
+    assert isinstance(other_hub.http["linkedin"].state, TokenCache)
+    assert len(fake.token_calls) == 2
+
+
 async def test_the_token_is_renewed_shortly_before_it_expires(fake, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(TOKENS, "clock", lambda: now[0])
+    monkeypatch.setattr(hub_for(fake).http["linkedin"].state, "clock", lambda: now[0])
     await connect(fake).search(SearchQuery("python"))
     now[0] += 7775999 - 60
 
