@@ -36,10 +36,19 @@ from providers.model import (
     EnrollmentResult,
     Learner,
     LearningObject,
+    ProviderPage,
     SearchQuery,
 )
 from providers.search import canonical_url
-from store.catalog import get_item, search_catalog, upsert_items
+from providers.vocabulary import Equivalents
+from store.catalog import (
+    catalog_version,
+    catalog_words,
+    get_item,
+    query_words,
+    search_catalog,
+    upsert_items,
+)
 
 KEY = "catalog"
 LABEL = "Local catalog"
@@ -57,6 +66,9 @@ TOPIC_SEPARATORS = re.compile(r"[,;]")
 class CatalogProvider:
     """The local catalog, searched like any other provider.
 
+    Each word is searched with its synonyms and translations (`providers.vocabulary`);
+    the answer carries the real total and says when no item had every word.
+
     The SQLite calls run synchronously inside the async methods on purpose: they take
     well under a millisecond, and each sqlite3 connection belongs to one thread (see
     `store.pool`), so handing them to `asyncio.to_thread` would cost more than it saves.
@@ -66,16 +78,27 @@ class CatalogProvider:
     label = LABEL
     can_enroll = True
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, equivalents: Equivalents | None = None):
         self.db = db
+        self.equivalents = equivalents or Equivalents()
+        self._words: tuple[tuple[int, str | None], frozenset[str]] | None = None
 
     def __repr__(self) -> str:
         return "CatalogProvider()"
 
     async def search(self, query: SearchQuery) -> list[LearningObject]:
-        rows = search_catalog(
+        return (await self.search_page(query)).items
+
+    async def search_page(self, query: SearchQuery) -> ProviderPage:
+        return self.find(query)
+
+    def find(self, query: SearchQuery) -> ProviderPage:
+        """The search itself, synchronous (for benchmarks and suggestions)."""
+        words = query_words(query.keywords)
+        keywords = self.equivalents.expand(words) if words else query.keywords
+        found = search_catalog(
             self.db,
-            query.keywords,
+            keywords,
             types=query.types,
             languages=query.languages,
             level=query.level,
@@ -84,7 +107,14 @@ class CatalogProvider:
             limit=query.limit,
             random_order=query.sort == "random",
         )
-        return [to_learning_object(row) for row in rows]
+        return ProviderPage([to_learning_object(row) for row in found.rows], found.total, found.partial)
+
+    def words(self) -> frozenset[str]:
+        """The catalog's searchable words, re-read only when the catalog changed."""
+        version = catalog_version(self.db)
+        if self._words is None or self._words[0] != version:
+            self._words = (version, frozenset(catalog_words(self.db)))
+        return self._words[1]
 
     async def enroll(self, item: LearningObject, learner: Learner) -> EnrollmentResult:
         """Accept the enrollment if the item exists; the handler records it in the store."""

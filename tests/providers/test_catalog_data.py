@@ -82,6 +82,6 @@ def test_the_bundled_rows_load_and_are_searchable_in_both_languages():
     loaded = load_bundled(db, bundled_rows())
 
     assert loaded == count_items(db, "bundled") >= 150
-    assert search_catalog(db, "python", languages=["en"])
-    assert search_catalog(db, "programmation", languages=["fr"])
-    assert search_catalog(db, "securite", languages=["fr"])
+    assert search_catalog(db, "python", languages=["en"]).rows
+    assert search_catalog(db, "programmation", languages=["fr"]).rows
+    assert search_catalog(db, "securite", languages=["fr"]).rows
