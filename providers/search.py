@@ -154,7 +154,7 @@ def _total(query: SearchQuery, pages: list[ProviderPage],
 async def _one(provider: Provider, query: SearchQuery, deadline: float,
                cache: ResultCache | None) -> tuple[ProviderStatus, ProviderPage]:
     key = cache_key(provider, query)
-    page = cache.get(key) if cache else None
+    page = cache.get(key) if cache is not None else None
     if page is None:
         try:
             page = await asyncio.wait_for(_page(provider, query), timeout=deadline)
@@ -167,7 +167,7 @@ async def _one(provider: Provider, query: SearchQuery, deadline: float,
             logger.exception("provider %s failed during search", provider.key)
             return ProviderStatus(provider.key, provider.label, "error",
                                   reason="unexpected error"), ProviderPage([])
-        if cache:
+        if cache is not None:
             cache.put(key, page)
     return ProviderStatus(provider.key, provider.label, "ok", len(page.items), total=page.total), page
 
