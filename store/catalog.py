@@ -164,14 +164,19 @@ def _indexed(row: Mapping[str, Any], column: str) -> str:
     return " ".join(stems(text, row["language"]))
 
 
-def load_bundled(db: Database, rows: Sequence[Mapping[str, Any]]) -> int:
+def bundled_digest(db: Database) -> str | None:
+    """The digest of the bundled catalog loaded last (None before the first load)."""
+    return _meta(db, BUNDLED_HASH_KEY)
+
+
+def load_bundled(db: Database, rows: Sequence[Mapping[str, Any]], digest: str | None = None) -> int:
     """Load the bundled starter catalog, only when it differs from the one loaded last.
 
-    Returns how many rows were written (0 when nothing changed). Rows the organisation
-    imported under the same id are left alone, and bundled rows that disappeared from
-    the new bundle are removed.
+    `digest` identifies the bundle (by default a hash of `rows`). Returns how many rows
+    were written (0 when nothing changed). Rows the organisation imported under the same
+    id are left alone, and bundled rows that disappeared from the new bundle are removed.
     """
-    digest = content_hash(rows)
+    digest = digest or content_hash(rows)
     if _meta(db, BUNDLED_HASH_KEY) == digest:
         return 0
     # The write lock is taken first, so of two processes starting on a new database one
