@@ -31,7 +31,7 @@ from providers.model import (
     SearchQuery,
     Suggestion,
 )
-from providers.vocabulary import Equivalents, Speller
+from providers.vocabulary import Equivalents, Speller, guess_language
 from store.catalog import STEMMERS, query_words
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ async def fan_out(
     """Query every provider concurrently; never wait longer than `deadline` for any of them.
 
     Results are ranked once (`fuse`), favouring `languages` (the person's: from their
-    preferences, else their Slack locale). With a `speller`, a search that finds little
+    preferences, else their Slack locale; when none, the language the words are written in). With a `speller`, a search that finds little
     because of an unknown word is run again with the closest known word, and the outcome
     says so. When nothing is found the outcome carries suggestions.
     """
@@ -95,6 +95,7 @@ async def fan_out(
     words = query_words(query.keywords)
     if query.keywords.strip() and not words:
         return SearchOutcome(unsearchable=True)
+    languages = tuple(languages) or (guess_language(query.keywords),)
     outcome = await _search(providers, query, deadline, cache, languages)
     if speller is not None:
         speller.learn(outcome.items)
@@ -225,7 +226,7 @@ def _without(query: SearchQuery, name: str, local: list[LocalSearch]) -> Suggest
 
 RRF_K = 60  # the usual reciprocal rank fusion constant: rank r of a provider scores 1 / (60 + r)
 TITLE_WEIGHT = 1 / RRF_K  # every word in the title is worth as much as a first place elsewhere
-LANGUAGE_WEIGHT = 1 / RRF_K
+LANGUAGE_WEIGHT = 2 / RRF_K  # the language a person reads outweighs a title match
 LEVEL_WEIGHT = 0.5 / RRF_K
 PARTIAL_PENALTY = 1.0  # more than any score: items with only some words come after the rest
 

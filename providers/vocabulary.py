@@ -9,6 +9,8 @@ unknown one, from the catalog's words and the words of recent provider results.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
 from cachetools import LRUCache
@@ -41,6 +43,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("vcs", "version control", "gestion de versions"),
     ("excel", "spreadsheet", "tableur"),
     ("ci", "continuous integration", "intégration continue"),
+    ("regex", "regexp", "regular expressions", "expressions régulières"),
 )
 
 # English ↔ French topic pairs (the same idea, written in each language).
@@ -74,7 +77,30 @@ TRANSLATIONS: tuple[tuple[str, str], ...] = (
 )
 
 EQUIVALENTS: tuple[tuple[str, ...], ...] = SYNONYMS + TRANSLATIONS
+# Words that say a query is written in French (when the person has no language of their own).
+FRENCH_WORDS = frozenset(word for _, french in TRANSLATIONS for word in query_words(french)) - frozenset(
+    word for english, _ in TRANSLATIONS for word in query_words(english)) | {
+    "ia", "apprentissage", "automatique", "profond", "utilisateur", "experience", "gestion", "projet",
+    "donnees", "securite", "cybersecurite", "intrusion", "versions", "tableur", "continue", "debutant",
+    "debutants", "bases", "developper", "reseau", "base", "langage", "apprendre"}
+FRENCH_SMALL_WORDS = frozenset(
+    "le la les des du une pour avec sur dans moins plus heure heures entre court rapide "
+    "je veux voudrais apprendre comment sans ou et qu est".split())
+FOLDED_WORD = re.compile(r"[^\W_]+")
+ACCENTED = re.compile(r"[àâçéèêëîïôûùüÿœæ]", re.IGNORECASE)
 LONGEST_TERM = 4  # words in the longest term above, after stop words are left out
+
+
+def guess_language(text: str) -> str:
+    """"fr" when `text` (as typed, or its keywords) is French: a French word or an accent;
+    else "en": bare technical terms (python, docker) count as English."""
+    words = set(FOLDED_WORD.findall(_fold(text or "")))
+    return "fr" if words & (FRENCH_WORDS | FRENCH_SMALL_WORDS) or ACCENTED.search(text or "") else "en"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _key(words: Sequence[str], language: str) -> tuple[str, ...]:

@@ -217,10 +217,6 @@ def test_a_search_that_finds_enough_is_not_corrected(catalog):
     assert outcome.correction is None
 
 
-def test_short_words_are_never_corrected():
-    assert Speller(lambda: {"sql"}).correct("sqk") is None
-
-
 # --- nothing found ------------------------------------------------------------------------------
 
 def test_nothing_found_suggests_dropping_the_filter_that_removed_the_most(catalog):
@@ -268,3 +264,18 @@ def test_the_cache_holds_at_most_its_size():
 
     assert len(cache) == 3
     assert cache.get((9,)) is not None and cache.get((0,)) is None
+
+
+# --- the language a query is written in ---------------------------------------------------------
+
+@pytest.mark.parametrize(("keywords", "first"), [
+    ("python", "catalog:py"), ("python pour débutants", "catalog:py-fr"), ("programmation python", "catalog:py-fr"),
+])
+def test_without_languages_of_their_own_the_language_of_the_words_comes_first(catalog, keywords, first):
+    outcome = search([catalog], SearchQuery(keywords))
+
+    assert outcome.items[0].ref == first
+
+
+def test_the_persons_languages_win_over_the_language_of_the_words(catalog):
+    assert search([catalog], SearchQuery("python"), languages=("fr",)).items[0].ref == "catalog:py-fr"
