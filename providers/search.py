@@ -87,20 +87,21 @@ async def fan_out(
     """Query every provider concurrently; never wait longer than `deadline` for any of them.
 
     Results are ranked once (`fuse`), favouring `languages` (the person's: from their
-    preferences, else their Slack locale; when none, the language the words are written in). With a `speller`, a search that finds little
-    because of an unknown word is run again with the closest known word, and the outcome
-    says so. When nothing is found the outcome carries suggestions.
+    preferences, else their Slack locale; when none, the language the words are written
+    in). With a `speller`, a search that finds little because of an unknown word is run
+    again with the closest known word, and the outcome says so. When nothing is found the
+    outcome carries suggestions. `equivalents` is the synonyms table used to rank titles.
     """
     providers = [p for p in providers if not query.providers or p.key in query.providers]
     words = query_words(query.keywords)
     if query.keywords.strip() and not words:
         return SearchOutcome(unsearchable=True)
-    languages = tuple(languages) or (guess_language(query.keywords),)
-    outcome = await _search(providers, query, deadline, cache, languages)
+    rank = Ranking(tuple(languages) or (guess_language(query.keywords),), equivalents or Equivalents())
+    outcome = await _search(providers, query, deadline, cache, rank)
     if speller is not None:
         speller.learn(outcome.items)
         if len(outcome.items) < FEW:
-            outcome = await _corrected(providers, query, words, outcome, speller, deadline, cache, languages)
+            outcome = await _corrected(providers, query, words, outcome, speller, deadline, cache, rank)
     if not outcome.items:
         outcome.suggestions = suggestions(providers, query, words, speller)
     return outcome
@@ -109,13 +110,22 @@ async def fan_out(
 FEW = 3  # a search finding fewer items than this tries a spelling correction
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ranking:
+    """What the fused ranking favours besides the providers' own order."""
+
+    languages: tuple[str, ...]
+    equivalents: Equivalents
+
+
 async def _search(providers: list[Provider], query: SearchQuery, deadline: float,
-                  cache: ResultCache | None, languages: Sequence[str]) -> SearchOutcome:
+                  cache: ResultCache | None, rank: Ranking) -> SearchOutcome:
     results = await asyncio.gather(*(_one(p, query, deadline, cache) for p in providers))
     statuses = [status for status, _ in results]
     pages = [page for _, page in results]
     partial = frozenset(item.ref for page in pages if page.partial for item in page.items)
-    ranked = fuse([page.items for page in pages], query, languages=languages, partial_refs=partial)
+    ranked = fuse([page.items for page in pages], query, languages=rank.languages, partial_refs=partial,
+                  equivalents=rank.equivalents)
     total, lower_bound = _total(query, pages, statuses)
     return SearchOutcome(items=ranked, statuses=statuses, total=total, total_is_lower_bound=lower_bound,
                          partial_refs=partial & {item.ref for item in ranked})
@@ -123,14 +133,14 @@ async def _search(providers: list[Provider], query: SearchQuery, deadline: float
 
 async def _corrected(providers: list[Provider], query: SearchQuery, words: list[str],
                      outcome: SearchOutcome, speller: Speller, deadline: float,
-                     cache: ResultCache | None, languages: Sequence[str]) -> SearchOutcome:
+                     cache: ResultCache | None, rank: Ranking) -> SearchOutcome:
     """The outcome for the query with its unknown words corrected, if that finds more."""
     fixes = {word: speller.correct(word) for word in words}
     fixes = {word: fixed for word, fixed in fixes.items() if fixed}
     if not fixes:
         return outcome
     keywords = " ".join(fixes.get(word, word) for word in words)
-    better = await _search(providers, dataclasses.replace(query, keywords=keywords), deadline, cache, languages)
+    better = await _search(providers, dataclasses.replace(query, keywords=keywords), deadline, cache, rank)
     if len(better.items) <= len(outcome.items):
         return outcome
     better.correction = Correction(" ".join(fixes), " ".join(fixes.values()))
@@ -139,11 +149,14 @@ async def _corrected(providers: list[Provider], query: SearchQuery, words: list[
 
 def _total(query: SearchQuery, pages: list[ProviderPage],
            statuses: list[ProviderStatus]) -> tuple[int, bool]:
-    """Items matching across providers, and whether that is only a lower bound."""
+    """Items matching across providers, and whether that is only a lower bound.
+
+    Partial matches count only when no provider found an item with every word.
+    """
+    answered = [page for page, status in zip(pages, statuses) if status.state == "ok"]
+    complete = [page for page in answered if page.items and not page.partial]
     total, lower_bound = 0, False
-    for page, status in zip(pages, statuses):
-        if status.state != "ok":
-            continue
+    for page in complete or answered:
         if page.total is not None:
             total += page.total
         else:
@@ -159,7 +172,7 @@ async def _one(provider: Provider, query: SearchQuery, deadline: float,
     if page is None:
         try:
             page = await asyncio.wait_for(_page(provider, query), timeout=deadline)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return ProviderStatus(provider.key, provider.label, "timeout",
                                   reason=f"no answer within {deadline:g} s"), ProviderPage([])
         except ProviderError as error:
@@ -210,8 +223,9 @@ def suggestions(providers: list[Provider], query: SearchQuery, words: list[str],
         found.append(best)
     for word, options in close.items():
         for option in options[1:]:
-            found.append(Suggestion("related", f"Related: {option}",
-                                    dataclasses.replace(query, keywords=option)))
+            keywords = " ".join(option if other == word else other for other in words)
+            found.append(Suggestion("related", f"Related: {keywords}",
+                                    dataclasses.replace(query, keywords=keywords)))
     return tuple(found)
 
 

@@ -20,7 +20,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import Stemmer
@@ -136,7 +136,7 @@ def upsert_items(db: Database, rows: Iterable[Mapping[str, Any]], origin: str,
     """Insert or replace `rows` (matched on id) in one transaction; returns how many."""
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
-    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     records = [_record(row, origin, stamp) for row in rows]
     with db.atomic():
         db[ITEMS].upsert_all(records, pk="id")

@@ -1,6 +1,6 @@
 """The local catalog store: schema, full-text search, filters and bundled loading."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -69,7 +69,7 @@ def test_the_stemmed_index_migration_indexes_rows_written_before_it():
 
 
 def test_an_upserted_row_reads_back_with_its_topics_as_a_list(db):
-    now = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
     upsert_items(db, [item("sql", "SQL basics", source="Khan Academy", type="course",
                            language="en", duration_minutes=90, level="beginner",
                            description="Queries.", topics=["sql", "databases"])],
