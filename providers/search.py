@@ -270,7 +270,8 @@ def fuse(ranked_lists: list[list[LearningObject]], query: SearchQuery | None = N
             alias.update(dict.fromkeys(keys, ref))
             scores[ref] = scores.get(ref, 0.0) + 1 / (RRF_K + rank + 1)
     if query is not None:
-        groups = (equivalents or Equivalents()).expand(query_words(query.keywords))
+        groups = [[_stem_set(term) for term in group]
+                  for group in (equivalents or Equivalents()).expand(query_words(query.keywords))]
         for ref, item in kept.items():
             scores[ref] += _fit(item, query, groups, languages) - PARTIAL_PENALTY * (ref in partial_refs)
     refs = list(kept)
@@ -283,12 +284,12 @@ def merge(ranked_lists: list[list[LearningObject]]) -> list[LearningObject]:
     return fuse(ranked_lists)
 
 
-def _fit(item: LearningObject, query: SearchQuery, groups: list[list[str]],
+def _fit(item: LearningObject, query: SearchQuery, groups: list[list[set[str]]],
          languages: Sequence[str]) -> float:
     score = 0.0
     if groups:
         title = _stem_set(item.title)
-        in_title = sum(any(_stem_set(term) <= title for term in group) for group in groups)
+        in_title = sum(any(term <= title for term in group) for group in groups)
         score += TITLE_WEIGHT * in_title / len(groups)
     if languages and item.language in languages:
         score += LANGUAGE_WEIGHT

@@ -279,3 +279,12 @@ def test_without_languages_of_their_own_the_language_of_the_words_comes_first(ca
 
 def test_the_persons_languages_win_over_the_language_of_the_words(catalog):
     assert search([catalog], SearchQuery("python"), languages=("fr",)).items[0].ref == "catalog:py-fr"
+
+
+def test_partial_matches_do_not_count_in_the_total_when_another_provider_matched_every_word(catalog):
+    remote = Listed("remote", [item("remote", 1, "Python cooking")])
+
+    outcome = search([catalog, remote], SearchQuery("python cooking"))
+
+    assert (outcome.total, outcome.items[0].ref) == (1, "remote:1")
+    assert outcome.partial_refs == {"catalog:py", "catalog:py-fr"}
