@@ -129,7 +129,8 @@ class CatalogProvider:
             limit=query.limit,
             random_order=query.sort == "random",
         )
-        return ProviderPage([to_learning_object(row) for row in found.rows], found.total, found.partial)
+        return ProviderPage([to_learning_object(row) for row in found.rows], found.total, found.partial,
+                            found.missing)
 
     def words(self) -> frozenset[str]:
         """The catalog's searchable words, re-read only when the catalog changed."""

@@ -158,12 +158,14 @@ class ProviderPage:
     """One provider's answer when it knows more than the items it returns.
 
     `total` is how many items match in all (None when the provider does not say);
-    `partial` means no item had every word, so these match only some of them.
+    `partial` means no item had every word, so these match only some of them;
+    `missing_words` are the words none of them has.
     """
 
     items: list[LearningObject]
     total: int | None = None
     partial: bool = False
+    missing_words: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -233,7 +235,8 @@ class SearchOutcome:
     `total` is how many items match across providers (duplicates counted once per
     provider); when a provider did not say and filled its page, it is a lower bound:
     `total_is_lower_bound` ("more than N"). `partial_refs` are the items that match only
-    some of the words (shown after the others, to be labelled so); `correction` is set when
+    some of the words (shown after the others, to be labelled so) and `missing_words` the
+    words none of those has ("nothing mentions cooking"); `correction` is set when
     the words searched are not the words typed; `suggestions` help when nothing was
     found; `unsearchable` means the keywords had no word that can match (emoji,
     punctuation, numbers or stop words only): ask what the person wants to learn.
@@ -244,6 +247,7 @@ class SearchOutcome:
     total: int | None = None
     total_is_lower_bound: bool = False
     partial_refs: frozenset[str] = frozenset()
+    missing_words: tuple[str, ...] = ()
     correction: Correction | None = None
     suggestions: tuple[Suggestion, ...] = ()
     unsearchable: bool = False

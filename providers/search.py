@@ -127,8 +127,9 @@ async def _search(providers: list[Provider], query: SearchQuery, deadline: float
     ranked = fuse([page.items for page in pages], query, languages=rank.languages, partial_refs=partial,
                   equivalents=rank.equivalents)
     total, lower_bound = _total(query, pages, statuses)
+    missing = tuple(dict.fromkeys(word for page in pages if page.partial for word in page.missing_words))
     return SearchOutcome(items=ranked, statuses=statuses, total=total, total_is_lower_bound=lower_bound,
-                         partial_refs=partial & {item.ref for item in ranked})
+                         partial_refs=partial & {item.ref for item in ranked}, missing_words=missing)
 
 
 async def _corrected(providers: list[Provider], query: SearchQuery, words: list[str],

@@ -195,12 +195,14 @@ def load_bundled(db: Database, rows: Sequence[Mapping[str, Any]], digest: str | 
 
 @dataclass(frozen=True, slots=True)
 class CatalogMatches:
-    """Rows found for a search: at most `limit` of them, the real `total`, and whether
-    they are `partial` (no row had every word, so these have the most of them)."""
+    """Rows found for a search: at most `limit` of them, the real `total`, whether they are
+    `partial` (no row had every word, so these have the most of them) and, then, the words
+    `missing` from every row found (each group named by its first term)."""
 
     rows: list[dict[str, Any]]
     total: int
     partial: bool = False
+    missing: tuple[str, ...] = ()
 
 
 def search_catalog(
@@ -230,7 +232,8 @@ def search_catalog(
         groups: Sequence[Sequence[str]] = [[word] for word in query_words(keywords)]
     else:
         blank, groups = not keywords, keywords
-    expressions = [expression for expression in map(_group_expression, groups) if expression]
+    searched = [(group[0], expression) for group in groups if (expression := _group_expression(group))]
+    expressions = [expression for _, expression in searched]
     if blank:
         order = "random()" if random_order else "origin = 'import' desc, title collate nocase"
         total = db.execute(f"select count(*) from {ITEMS} where {where}", params).fetchone()[0]
@@ -239,14 +242,15 @@ def search_catalog(
     if not expressions:
         return CatalogMatches([], 0)
     ranked = _ranked_rowids(db, " OR ".join(expressions), where, params)
-    hits = Counter(rowid for expression in expressions
-                   for rowid in _matching_rowids(db, expression))
+    matching = {word: set(_matching_rowids(db, expression)) for word, expression in searched}
+    hits = Counter(rowid for rowids in matching.values() for rowid in rowids)
     best = max((hits[rowid] for rowid in ranked), default=0)
     kept = [rowid for rowid in ranked if hits[rowid] == best]
     if random_order:
         kept = random.sample(kept, len(kept))
+    missing = tuple(word for word, rowids in matching.items() if kept and not rowids.intersection(kept))
     return CatalogMatches(_rows_by_rowid(db, kept[:limit]), len(kept),
-                          partial=bool(kept) and best < len(expressions))
+                          partial=bool(kept) and best < len(expressions), missing=missing)
 
 
 def _group_expression(alternatives: Sequence[str]) -> str:

@@ -174,6 +174,7 @@ def test_partial_catalog_matches_are_marked_on_the_outcome(catalog):
 
     assert outcome.partial
     assert outcome.partial_refs == {"catalog:py", "catalog:py-fr"}
+    assert outcome.missing_words == ("cooking",)
 
 
 def test_complete_matches_are_not_marked_partial(catalog):

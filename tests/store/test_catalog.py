@@ -192,7 +192,7 @@ def test_rows_with_the_most_words_are_flagged_partial_when_none_has_them_all(db)
 
     found = search_catalog(db, "python data cooking")
 
-    assert (ids(found), found.total, found.partial) == (["two"], 1, True)
+    assert (ids(found), found.total, found.partial, found.missing) == (["two"], 1, True, ("cooking",))
 
 
 def test_a_complete_match_is_not_partial(db):
