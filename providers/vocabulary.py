@@ -163,10 +163,14 @@ class Speller:
         self._catalog_words = catalog_words
         self._table_words = (equivalents or Equivalents()).terms()
         self._recent: LRUCache[str, None] = LRUCache(maxsize=recent)
+        self._seen: LRUCache[str, None] = LRUCache(maxsize=recent)
 
     def learn(self, items: Iterable[LearningObject]) -> None:
-        """Remember the words of provider results (titles and topics)."""
+        """Remember the words of provider results (titles and topics), once per item."""
         for item in items:
+            if item.ref in self._seen:
+                continue
+            self._seen[item.ref] = None
             for word in query_words(" ".join((item.title, *item.topics))):
                 self._recent[word] = None
 
