@@ -80,7 +80,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 COLUMNS_HELP = (
     "A CSV file (with a header line; comma or semicolon separated; UTF-8 or Windows-1252), "
-    "or a JSON or YAML list of items (or an `items` list). Columns, other columns are ignored:\n"
+    "or a JSON or YAML list of items (or an `items` list). Columns (others are ignored):\n"
     + "\n".join(f"  {name}: {meaning}" for name, meaning in COLUMNS)
 )
 
