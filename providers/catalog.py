@@ -6,9 +6,8 @@ in `providers/data/catalog.json`. `import_catalog()` is the logic behind
 `learnbot catalog import FILE`: it reads a CSV, JSON or YAML file, checks every row, and
 imports all of them in one transaction, or none when any row is wrong.
 
-The file format is the one of `catalog.json`: id (optional), title, url, provider (the
-publisher; `source` is accepted too), type, language, duration_minutes (or duration),
-level, description and topics. Other columns are ignored.
+The file format is the one of `catalog.json`; `COLUMNS` documents each column (the CLI's
+`catalog import --help` and the README show `COLUMNS_HELP`).
 """
 
 from __future__ import annotations
@@ -36,10 +35,21 @@ from providers.model import (
     EnrollmentResult,
     Learner,
     LearningObject,
+    ProviderPage,
     SearchQuery,
 )
 from providers.search import canonical_url
-from store.catalog import get_item, search_catalog, upsert_items
+from providers.vocabulary import Equivalents
+from store.catalog import (
+    bundled_digest,
+    catalog_version,
+    catalog_words,
+    get_item,
+    load_bundled,
+    query_words,
+    search_catalog,
+    upsert_items,
+)
 
 KEY = "catalog"
 LABEL = "Local catalog"
@@ -52,10 +62,34 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
 DURATION_PATTERN = re.compile(r"^(?:(?P<hours>\d+)\s*h)?\s*(?:(?P<minutes>\d+)\s*(?:m|mn|min)?)?$")
 TOPIC_SEPARATORS = re.compile(r"[,;]")
+# Characters no web address needs, refused so a link cannot break out of its Slack markup.
+URL_FORBIDDEN = re.compile(r"[\s|<>\"]")
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("title", "required; up to 300 characters"),
+    ("url", "required; a web address starting with http:// or https://"),
+    ("id", "optional; letters, digits, '.', '_' and '-'; made from the url when missing; "
+           "a row with an id already in the catalog replaces it"),
+    ("provider", "optional; who publishes it (also accepted as `source`)"),
+    ("type", f"optional but needed by type filters: one of {', '.join(TYPES)}"),
+    ("language", "optional but needed by language filters: a two-letter code such as en or fr"),
+    ("duration_minutes", "optional (also `duration`): minutes (90) or 1h30, 45m, 2h"),
+    ("level", f"optional: one of {', '.join(LEVELS)}"),
+    ("description", "optional; up to 2000 characters"),
+    ("topics", "optional; separated by commas or semicolons (a list in JSON or YAML)"),
+)
+COLUMNS_HELP = (
+    "A CSV file (with a header line; comma or semicolon separated; UTF-8 or Windows-1252), "
+    "or a JSON or YAML list of items (or an `items` list). Columns (others are ignored):\n"
+    + "\n".join(f"  {name}: {meaning}" for name, meaning in COLUMNS)
+)
 
 
 class CatalogProvider:
     """The local catalog, searched like any other provider.
+
+    Each word is searched with its synonyms and translations (`providers.vocabulary`);
+    the answer carries the real total and says when no item had every word.
 
     The SQLite calls run synchronously inside the async methods on purpose: they take
     well under a millisecond, and each sqlite3 connection belongs to one thread (see
@@ -66,16 +100,27 @@ class CatalogProvider:
     label = LABEL
     can_enroll = True
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, equivalents: Equivalents | None = None):
         self.db = db
+        self.equivalents = equivalents or Equivalents()
+        self._words: tuple[tuple[int, str | None], frozenset[str]] | None = None
 
     def __repr__(self) -> str:
         return "CatalogProvider()"
 
     async def search(self, query: SearchQuery) -> list[LearningObject]:
-        rows = search_catalog(
+        return (await self.search_page(query)).items
+
+    async def search_page(self, query: SearchQuery) -> ProviderPage:
+        return self.find(query)
+
+    def find(self, query: SearchQuery) -> ProviderPage:
+        """The search itself, synchronous (for benchmarks and suggestions)."""
+        words = query_words(query.keywords)
+        keywords = self.equivalents.expand(words) if words else query.keywords
+        found = search_catalog(
             self.db,
-            query.keywords,
+            keywords,
             types=query.types,
             languages=query.languages,
             level=query.level,
@@ -84,7 +129,15 @@ class CatalogProvider:
             limit=query.limit,
             random_order=query.sort == "random",
         )
-        return [to_learning_object(row) for row in rows]
+        return ProviderPage([to_learning_object(row) for row in found.rows], found.total, found.partial,
+                            found.missing)
+
+    def words(self) -> frozenset[str]:
+        """The catalog's searchable words, re-read only when the catalog changed."""
+        version = catalog_version(self.db)
+        if self._words is None or self._words[0] != version:
+            self._words = (version, frozenset(catalog_words(self.db)))
+        return self._words[1]
 
     async def enroll(self, item: LearningObject, learner: Learner, *,
                      idempotency_key: str | None = None) -> EnrollmentResult:
@@ -115,7 +168,27 @@ def to_learning_object(row: Mapping[str, Any]) -> LearningObject:
 
 def bundled_rows() -> list[dict[str, Any]]:
     """The starter catalog shipped with learnbot, as store rows ready for `load_bundled`."""
-    text = resources.files("providers").joinpath("data", "catalog.json").read_text("utf-8")
+    return _validated_bundle(_bundle_text())
+
+
+def load_bundled_catalog(db: Database) -> int:
+    """Load the starter catalog when it changed since the last start; returns rows written.
+
+    The file's own hash is compared first, so an unchanged bundle is neither parsed nor
+    checked again (checking runs ftfy on every text: ~40 ms at each start).
+    """
+    text = _bundle_text()
+    digest = "file-" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if bundled_digest(db) == digest:
+        return 0
+    return load_bundled(db, _validated_bundle(text), digest=digest)
+
+
+def _bundle_text() -> str:
+    return resources.files("providers").joinpath("data", "catalog.json").read_text("utf-8")
+
+
+def _validated_bundle(text: str) -> list[dict[str, Any]]:
     rows, errors = validate_rows(json.loads(text))
     if errors:
         raise ValueError(f"the bundled catalog is invalid: {errors[0]}")
@@ -127,20 +200,39 @@ def bundled_rows() -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One problem in one row of an imported file. Row 1 is the first record."""
+    """One problem in one row of an imported file.
+
+    Row 1 is the first record; `line` is where it starts in the file (a CSV header is
+    line 1), when the format says (CSV). Messages name the line, else the item.
+    """
 
     row_number: int
     field: str
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"row {self.row_number}, {self.field}: {self.message}"
+        where = f"line {self.line}" if self.line else f"item {self.row_number}"
+        return f"{where}, {self.field}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
+    """What an import did. `warnings` are about rows imported that some searches will skip."""
+
     imported: int
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFile:
+    """The records of a file, the file line where each starts (CSV only), and notes on how
+    it was read (an encoding or separator other than the default)."""
+
+    rows: list[dict[str, Any]]
+    lines: list[int] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 class CatalogFileError(ValueError):
@@ -150,17 +242,21 @@ class CatalogFileError(ValueError):
 def import_catalog(db: Database, path: str | Path,
                    progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate every row of `path`, then import all of them in one transaction."""
-    return import_rows(db, read_rows(path), progress)
+    found = read_catalog(path)
+    return import_rows(db, found.rows, progress, lines=found.lines)
 
 
 def import_rows(db: Database, raw_rows: list[dict[str, Any]],
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+                progress: Callable[[int], None] | None = None, *,
+                lines: Sequence[int] | None = None) -> ImportReport:
     """Validate every row, then import all of them in one transaction.
 
-    When any row is wrong nothing is imported and the report lists every error.
+    When any row is wrong nothing is imported and the report lists every error (by file
+    line when `lines` gives where each row starts). Rows without a language or a type
+    are imported with a warning: searches filtered on those skip them.
     `progress(n)` is called after each batch with the number of rows just written.
     """
-    rows, errors = validate_rows(raw_rows)
+    rows, errors = validate_rows(raw_rows, lines)
     if errors:
         return ImportReport(imported=0, errors=errors)
     with db.atomic():
@@ -169,41 +265,76 @@ def import_rows(db: Database, raw_rows: list[dict[str, Any]],
             upsert_items(db, batch, "import")
             if progress:
                 progress(len(batch))
-    return ImportReport(imported=len(rows))
+    return ImportReport(imported=len(rows), warnings=_missing_filter_warnings(rows, lines))
+
+
+def _missing_filter_warnings(rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None) -> list[str]:
+    warnings = []
+    for column, filtered in (("language", "a language (lang:)"), ("type", "a type (type:)")):
+        where = [str(lines[n]) if lines else str(n + 1) for n, row in enumerate(rows) if not row[column]]
+        if where:
+            shown = ", ".join(where[:10]) + (f" and {len(where) - 10} more" if len(where) > 10 else "")
+            warnings.append(f"{len(where)} {'row has' if len(where) == 1 else 'rows have'} no {column} "
+                            f"({'lines' if lines else 'items'} {shown}): searches filtered by "
+                            f"{filtered} will skip {'it' if len(where) == 1 else 'them'}.")
+    return warnings
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """The records of a .csv, .json, .yaml or .yml file, as dicts (not yet validated)."""
+    return read_catalog(path).rows
+
+
+def read_catalog(path: str | Path) -> CatalogFile:
+    """The records of a .csv, .json, .yaml or .yml file (not yet validated), with where
+    each starts in the file. UTF-8 (with or without a byte order mark) is expected; a
+    file that is not is read as Windows-1252 (Latin-1), as spreadsheets save it, and the
+    notes say so."""
     path = Path(path)
     readers = {".csv": _read_csv, ".json": _read_json, ".yaml": _read_yaml, ".yml": _read_yaml}
     reader = readers.get(path.suffix.lower())
     if reader is None:
         raise CatalogFileError(f"{path.name}: unsupported file type; use .csv, .json, .yaml or .yml.")
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often add a BOM
-    except UnicodeDecodeError as error:
-        raise CatalogFileError(f"{path.name} is not UTF-8 text.") from error
+        data = path.read_bytes()
     except OSError as error:
         raise CatalogFileError(f"{path.name} cannot be read ({error.strerror}).") from error
-    rows = reader(text, path.name)
-    if not rows:
+    text, notes = _decode(data)
+    found = reader(text, path.name)
+    if not found.rows:
         raise CatalogFileError(f"{path.name} contains no catalog rows.")
-    if not all(isinstance(row, dict) for row in rows):
+    if not all(isinstance(row, dict) for row in found.rows):
         raise CatalogFileError(f"{path.name}: every entry must map field names to values.")
-    return rows
+    return CatalogFile(found.rows, found.lines, notes + found.notes)
 
 
-def validate_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[RowError]]:
+def _decode(data: bytes) -> tuple[str, list[str]]:
+    try:
+        return data.decode("utf-8-sig"), []  # -sig: spreadsheets often add a BOM
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text, ["The file is not UTF-8; it was read as Windows-1252 (Latin-1). If accented "
+                  "letters look wrong, save it as \"CSV UTF-8\" and import it again."]
+
+
+def validate_rows(rows: Sequence[Mapping[str, Any]],
+                  lines: Sequence[int] | None = None) -> tuple[list[dict[str, Any]], list[RowError]]:
     """Check and normalise every row: (the rows without errors, every error in row order)."""
     clean: list[dict[str, Any]] = []
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for number, raw in enumerate(rows, start=1):
-        row, row_errors = _validate_row(raw, number)
+        line = lines[number - 1] if lines else None
+        row, row_errors = _validate_row(raw, number, line)
         item_id = row.get("id")
         if item_id in first_row_of:
-            row_errors.append(RowError(number, "id",
-                                       f"{item_id!r} is already used by row {first_row_of[item_id]}"))
+            first = first_row_of[item_id]
+            where = f"line {lines[first - 1]}" if lines else f"item {first}"
+            row_errors.append(RowError(number, "id", f"{item_id!r} is already used by {where}", line))
         elif item_id:
             first_row_of[item_id] = number
         errors.extend(row_errors)
@@ -225,11 +356,12 @@ def parse_duration(value: Any) -> int | None:
     return minutes or None
 
 
-def _validate_row(raw: Mapping[str, Any], number: int) -> tuple[dict[str, Any], list[RowError]]:
+def _validate_row(raw: Mapping[str, Any], number: int,
+                  line: int | None = None) -> tuple[dict[str, Any], list[RowError]]:
     errors: list[RowError] = []
 
     def fail(name: str, message: str) -> None:
-        errors.append(RowError(number, name, message))
+        errors.append(RowError(number, name, message, line))
 
     values = {str(key).strip().lower(): value for key, value in raw.items() if key is not None}
     row: dict[str, Any] = {
@@ -245,7 +377,8 @@ def _validate_row(raw: Mapping[str, Any], number: int) -> tuple[dict[str, Any], 
         if not row[name]:
             fail(name, "is missing")
     if row["url"] and not _is_web_url(row["url"]):
-        fail("url", "must be a web address starting with http:// or https://")
+        fail("url", "must be a web address starting with http:// or https://, "
+                    "without spaces, quotes, |, < or >")
 
     row["id"] = _text(values.get("id")).lower() or _id_from_url(row["url"])
     if len(row["id"]) > MAX_LENGTH["id"]:
@@ -311,7 +444,7 @@ def _is_blank(value: Any) -> bool:
 
 def _is_web_url(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not URL_FORBIDDEN.search(url)
 
 
 def _id_from_url(url: str) -> str:
@@ -321,27 +454,43 @@ def _id_from_url(url: str) -> str:
     return "url-" + hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:12]
 
 
-def _read_csv(text: str, name: str) -> list[dict[str, Any]]:
+def _read_csv(text: str, name: str) -> CatalogFile:
+    """Rows of a CSV with a header line; comma- or semicolon-separated (as French
+    spreadsheets save it), told apart by which the header uses more."""
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines = [], []
     try:
-        return list(csv.DictReader(io.StringIO(text)))
+        next_line = 2  # the header is line 1
+        for row in reader:
+            rows.append(row)
+            lines.append(next_line)
+            next_line = reader.line_num + 1
     except csv.Error as error:
-        raise CatalogFileError(f"{name} is not valid CSV ({error}).") from error
+        raise CatalogFileError(f"{name} is not valid CSV (line {reader.line_num}: {error}).") from error
+    if reader.fieldnames and not {"title", "url"} <= {f.strip().lower() for f in reader.fieldnames if f}:
+        raise CatalogFileError(
+            f"{name}: the first line must name the columns, with at least title and url "
+            f"(found: {', '.join(reader.fieldnames)[:200]}). Separate columns with commas or semicolons.")
+    notes = ["The file is semicolon-separated."] if delimiter == ";" else []
+    return CatalogFile(rows, lines, notes)
 
 
-def _read_json(text: str, name: str) -> list[Any]:
+def _read_json(text: str, name: str) -> CatalogFile:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise CatalogFileError(f"{name} is not valid JSON (line {error.lineno}: {error.msg}).") from error
-    return _records(data, name)
+    return CatalogFile(_records(data, name))
 
 
-def _read_yaml(text: str, name: str) -> list[Any]:
+def _read_yaml(text: str, name: str) -> CatalogFile:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise CatalogFileError(f"{name} is not valid YAML.") from error
-    return _records(data, name)
+    return CatalogFile(_records(data, name))
 
 
 def _records(data: Any, name: str) -> list[Any]:

@@ -169,6 +169,36 @@ class Provider(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderPage:
+    """One provider's answer when it knows more than the items it returns.
+
+    `total` is how many items match in all (None when the provider does not say);
+    `partial` means no item had every word, so these match only some of them;
+    `missing_words` are the words none of them has.
+    """
+
+    items: list[LearningObject]
+    total: int | None = None
+    partial: bool = False
+    missing_words: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class PagedSearch(Protocol):
+    """Optional: providers that report their real total and partial matches."""
+
+    async def search_page(self, query: SearchQuery) -> ProviderPage: ...
+
+
+@runtime_checkable
+class LocalSearch(Protocol):
+    """Optional: providers that answer at once, without the network (the local catalog);
+    used to count what a search would find without one of its filters."""
+
+    def find(self, query: SearchQuery) -> ProviderPage: ...
+
+
 @runtime_checkable
 class ProgressReporter(Protocol):
     """Optional: providers that can say how far a person is in an enrolled course."""
@@ -185,12 +215,63 @@ class ProviderStatus:
     state: str  # "ok", "timeout", "error"
     count: int = 0
     reason: str = ""
+    total: int | None = None  # how many match in all, when the provider says
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A mistyped word replaced by a known one: "Showing results for python (you wrote pyhton)"."""
+
+    wrote: str
+    meant: str
+
+    def __str__(self) -> str:
+        return f"Showing results for {self.meant} (you wrote {self.wrote})"
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Something to try when a search found nothing; `query` is the search it would run.
+
+    `kind` is "correction" (a known word close to one typed), "drop_filter" (the filter
+    that removed the most; `found` says how many the search finds without it) or
+    "related" (a related topic).
+    """
+
+    kind: str
+    text: str
+    query: SearchQuery
+    found: int | None = None
 
 
 @dataclass(slots=True)
 class SearchOutcome:
+    """What a fan-out found, and what a reply needs to be honest about it.
+
+    `total` is how many items match across providers (duplicates counted once per
+    provider); when a provider did not say and filled its page, it is a lower bound:
+    `total_is_lower_bound` ("more than N"). `partial_refs` are the items that match only
+    some of the words (shown after the others, to be labelled so) and `missing_words` the
+    words none of those has ("nothing mentions cooking"); `correction` is set when
+    the words searched are not the words typed; `suggestions` help when nothing was
+    found; `unsearchable` means the keywords had no word that can match (emoji,
+    punctuation, numbers or stop words only): ask what the person wants to learn.
+    """
+
     items: list[LearningObject] = field(default_factory=list)
     statuses: list[ProviderStatus] = field(default_factory=list)
+    total: int | None = None
+    total_is_lower_bound: bool = False
+    partial_refs: frozenset[str] = frozenset()
+    missing_words: tuple[str, ...] = ()
+    correction: Correction | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    unsearchable: bool = False
+
+    @property
+    def partial(self) -> bool:
+        """True when some items shown do not contain every word searched."""
+        return bool(self.partial_refs)
 
     @property
     def answered(self) -> list[ProviderStatus]:

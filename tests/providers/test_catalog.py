@@ -8,12 +8,16 @@ import yaml
 from sqlite_utils import Database
 
 from providers.catalog import (
+    COLUMNS,
+    COLUMNS_HELP,
     CatalogFileError,
     CatalogProvider,
     ImportReport,
     RowError,
     import_catalog,
+    import_rows,
     parse_duration,
+    read_catalog,
     read_rows,
     validate_rows,
 )
@@ -163,12 +167,56 @@ def test_read_rows_rejects_unreadable_files_with_a_sentence(tmp_path, name, cont
         read_rows(path)
 
 
-def test_read_rows_rejects_a_file_that_is_not_utf8(tmp_path):
+@pytest.mark.parametrize(("encoding", "title"), [("latin-1", "Café crème"), ("cp1252", "Café – crème")])
+def test_a_spreadsheet_csv_in_windows_1252_is_read_and_the_notes_say_so(tmp_path, encoding, title):
     path = tmp_path / "catalog.csv"
-    path.write_bytes("title\nCaf\xe9".encode("latin-1"))
+    path.write_bytes(f"title,url\n{title},https://e.org/c\n".encode(encoding))
 
-    with pytest.raises(CatalogFileError, match="UTF-8"):
-        read_rows(path)
+    found = read_catalog(path)
+
+    assert found.rows[0]["title"] == title
+    assert "not UTF-8" in found.notes[0] and "CSV UTF-8" in found.notes[0]
+
+
+def test_a_semicolon_separated_csv_is_read(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_text("title;url;topics\nPython, vite;https://e.org/p;python,web\n", "utf-8")
+
+    found = read_catalog(path)
+
+    assert found.rows == [{"title": "Python, vite", "url": "https://e.org/p", "topics": "python,web"}]
+    assert found.notes == ["The file is semicolon-separated."]
+
+
+def test_a_csv_whose_header_lacks_title_and_url_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_text("name|link\nPython|https://e.org/p\n", "utf-8")
+
+    with pytest.raises(CatalogFileError, match="first line must name the columns, with at least title and url"):
+        read_catalog(path)
+
+
+def test_csv_rows_are_numbered_by_the_line_they_start_on(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_text('title,url,description\nA,https://e.org/a,"two\nlines"\nB,nope,\n', "utf-8")
+    found = read_catalog(path)
+
+    _, errors = validate_rows(found.rows, found.lines)
+
+    assert found.lines == [2, 4]
+    assert [str(error) for error in errors] == [
+        "line 4, url: must be a web address starting with http:// or https://, "
+        "without spaces, quotes, |, < or >"]
+
+
+def test_json_rows_are_numbered_as_items(tmp_path):
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps([VALID, {"title": "", "url": "https://e.org"}]), "utf-8")
+
+    found = read_catalog(path)
+    _, errors = validate_rows(found.rows, found.lines)
+
+    assert str(errors[0]) == "item 2, title: is missing"
 
 
 def test_read_rows_reports_a_missing_file(tmp_path):
@@ -242,11 +290,32 @@ def test_every_error_of_every_row_is_reported():
 def test_a_duplicate_id_names_the_row_that_used_it_first():
     _, errors = validate_rows([VALID, {**VALID, "url": "https://example.org/other"}])
 
-    assert errors == [RowError(2, "id", "'sql-intro' is already used by row 1")]
+    assert errors == [RowError(2, "id", "'sql-intro' is already used by item 1")]
 
 
-def test_a_row_error_reads_as_a_sentence():
-    assert str(RowError(3, "url", "is missing")) == "row 3, url: is missing"
+def test_a_duplicate_id_names_the_file_line_that_used_it_first():
+    _, errors = validate_rows([VALID, {**VALID, "url": "https://example.org/other"}], lines=[2, 5])
+
+    assert str(errors[0]) == "line 5, id: 'sql-intro' is already used by line 2"
+
+
+def test_a_row_error_reads_as_a_sentence_naming_the_line_or_the_item():
+    assert str(RowError(3, "url", "is missing", line=4)) == "line 4, url: is missing"
+    assert str(RowError(3, "url", "is missing")) == "item 3, url: is missing"
+
+
+@pytest.mark.parametrize("url", ["https://e.org/a|b", "https://e.org/>x", "https://e.org/<x", 'https://e.org/"'])
+def test_urls_with_characters_that_break_a_link_are_refused(url):
+    _, errors = validate_rows([{**VALID, "url": url}])
+
+    assert [(e.field, "without spaces, quotes, |, < or >" in e.message) for e in errors] == [("url", True)]
+
+
+def test_every_column_is_documented_for_the_cli_help():
+    assert [name for name, _ in COLUMNS] == [
+        "title", "url", "id", "provider", "type", "language", "duration_minutes", "level",
+        "description", "topics"]
+    assert all(f"  {name}: " in COLUMNS_HELP for name, _ in COLUMNS)
 
 
 @pytest.mark.parametrize("blank", ["", None])
@@ -292,6 +361,30 @@ def test_the_publisher_may_be_given_as_source_or_provider():
     assert clean[0]["source"] == "MIT"
 
 
+def test_search_page_reports_the_real_total_and_partial_matches(provider):
+    page = asyncio.run(provider.search_page(SearchQuery("python", limit=1)))
+    partial = asyncio.run(provider.search_page(SearchQuery("python cooking")))
+
+    assert (len(page.items), page.total, page.partial) == (1, 2, False)
+    assert (partial.total, partial.partial) == (2, True)
+
+
+def test_search_expands_abbreviations_and_translations(db):
+    upsert_items(db, [{"id": "k", "title": "Kubernetes basics", "url": "https://e.org/k"},
+                      {"id": "s", "title": "Statistiques", "url": "https://e.org/s", "language": "fr"}],
+                 "bundled")
+    provider = CatalogProvider(db)
+
+    assert [[i.id for i in search(provider, keywords=words)] for words in ("k8s", "statistics")] == [["k"], ["s"]]
+
+
+def test_words_are_re_read_after_an_import(db, provider):
+    before = provider.words()
+    upsert_items(db, [{"id": "t", "title": "Terraform", "url": "https://e.org/t"}], "import")
+
+    assert "terraform" not in before and "terraform" in provider.words()
+
+
 # --- Import -----------------------------------------------------------------------------
 
 
@@ -332,6 +425,21 @@ def test_import_replaces_an_item_with_the_same_id(db, tmp_path):
     import_catalog(db, path)
 
     assert (get_item(db, "sql-intro")["title"], count_items(db)) == ("SQL intro", 1)
+
+
+def test_rows_without_language_or_type_are_imported_with_a_warning(db):
+    rows = [VALID, {**VALID, "id": "b", "language": ""}, {**VALID, "id": "c", "language": "", "type": ""}]
+
+    report = import_rows(db, rows, lines=[2, 3, 4])
+
+    assert report.imported == 3
+    assert report.warnings == [
+        "2 rows have no language (lines 3, 4): searches filtered by a language (lang:) will skip them.",
+        "1 row has no type (lines 4): searches filtered by a type (type:) will skip it."]
+
+
+def test_complete_rows_are_imported_without_warnings(db):
+    assert import_rows(db, [VALID]).warnings == []
 
 
 def test_import_reports_progress_after_each_batch(db, tmp_path):

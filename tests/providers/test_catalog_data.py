@@ -7,7 +7,8 @@ from importlib import resources
 import pytest
 from sqlite_utils import Database
 
-from providers.catalog import bundled_rows, validate_rows
+import providers.catalog as catalog_module
+from providers.catalog import bundled_rows, load_bundled_catalog, validate_rows
 from providers.model import TYPES
 from store.catalog import catalog_migrations, count_items, load_bundled, search_catalog
 
@@ -82,6 +83,27 @@ def test_the_bundled_rows_load_and_are_searchable_in_both_languages():
     loaded = load_bundled(db, bundled_rows())
 
     assert loaded == count_items(db, "bundled") >= 150
-    assert search_catalog(db, "python", languages=["en"])
-    assert search_catalog(db, "programmation", languages=["fr"])
-    assert search_catalog(db, "securite", languages=["fr"])
+    assert search_catalog(db, "python", languages=["en"]).rows
+    assert search_catalog(db, "programmation", languages=["fr"]).rows
+    assert search_catalog(db, "securite", languages=["fr"]).rows
+
+
+def test_an_unchanged_bundle_is_not_read_again_at_the_next_start(monkeypatch):
+    db = Database(memory=True)
+    catalog_migrations.apply(db)
+    first = load_bundled_catalog(db)
+    checked = []
+    monkeypatch.setattr(catalog_module, "validate_rows", lambda *args: checked.append(args))
+
+    assert (first, load_bundled_catalog(db), checked) == (count_items(db), 0, [])
+
+
+def test_a_changed_bundle_is_loaded_again(monkeypatch):
+    db = Database(memory=True)
+    catalog_migrations.apply(db)
+    load_bundled_catalog(db)
+    changed = catalog_module._bundle_text().replace("The Python Tutorial", "The Python Tutorial, 3rd edition")
+    monkeypatch.setattr(catalog_module, "_bundle_text", lambda: changed)
+
+    assert load_bundled_catalog(db) > 0
+    assert search_catalog(db, "3rd edition").rows[0]["id"] == "python-tutorial"

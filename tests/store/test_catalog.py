@@ -9,10 +9,12 @@ from sqlite_utils import Database
 
 from store.catalog import (
     catalog_migrations,
+    catalog_version,
+    catalog_words,
     count_items,
-    fts_terms,
     get_item,
     load_bundled,
+    query_words,
     search_catalog,
     upsert_items,
 )
@@ -44,14 +46,26 @@ def shelf(db):
     return db
 
 
-def ids(rows):
-    return [row["id"] for row in rows]
+def ids(found):
+    return [row["id"] for row in found.rows]
 
 
 def test_applying_the_migrations_twice_is_a_no_op(db):
     catalog_migrations.apply(db)
 
-    assert [m.name for m in catalog_migrations.applied(db)] == ["create_catalog_tables"]
+    assert [m.name for m in catalog_migrations.applied(db)] == [
+        "create_catalog_tables", "index_stemmed_terms"]
+
+
+def test_the_stemmed_index_migration_indexes_rows_written_before_it():
+    database = Database(memory=True)
+    catalog_migrations.apply(database, stop_before="index_stemmed_terms")
+    database["catalog_items"].insert({"id": "k", "title": "Kubernetes clusters", "url": "https://e.org",
+                                      "origin": "bundled", "topics": "[]"})
+
+    catalog_migrations.apply(database)
+
+    assert ids(search_catalog(database, "cluster")) == ["k"]
 
 
 def test_an_upserted_row_reads_back_with_its_topics_as_a_list(db):
@@ -78,7 +92,7 @@ def test_upsert_replaces_a_row_and_its_index_entry(db):
     upsert_items(db, [item("a", "Botany for all")], "bundled")
 
     assert count_items(db) == 1
-    assert search_catalog(db, "astronomy") == []
+    assert ids(search_catalog(db, "astronomy")) == []
     assert ids(search_catalog(db, "botany")) == ["a"]
 
 
@@ -115,11 +129,48 @@ def test_search_ignores_accents_and_case(db, keywords):
     assert ids(search_catalog(db, keywords)) == ["elec"]
 
 
-@pytest.mark.parametrize("keywords", ["pyth", "dat"])
-def test_each_word_matches_as_a_prefix(db, keywords):
-    upsert_items(db, [item("p", "Python for data analysis")], "bundled")
+@pytest.mark.parametrize(("title", "language", "keywords"), [
+    ("Docker containers", "en", "container"),
+    ("Running a container", "en", "containers"),
+    ("Les réseaux", "fr", "reseau"),
+    ("Statistiques", "fr", "statistics"),
+    ("Programming basics", "en", "programs"),
+])
+def test_plurals_and_word_forms_match_in_english_and_french(db, title, language, keywords):
+    upsert_items(db, [item("p", title, language=language)], "bundled")
 
     assert ids(search_catalog(db, keywords)) == ["p"]
+
+
+def test_a_word_no_longer_matches_a_longer_word_it_begins(db):
+    upsert_items(db, [item("js", "JavaScript in depth"), item("java", "Java in depth")], "bundled")
+
+    assert ids(search_catalog(db, "java")) == ["java"]
+
+
+@pytest.mark.parametrize(("keywords", "expected"), [
+    ("C++", ["cpp"]), ("c#", ["cs"]), (".NET", ["cs"]), ("F#", ["fs"]), ("C", ["c"]), ("R", ["r"]),
+])
+def test_names_written_with_symbols_are_words_of_their_own(db, keywords, expected):
+    upsert_items(db, [
+        item("cpp", "Modern C++"), item("cs", "C# and .NET"), item("fs", "F# for fun"),
+        item("c", "The C language"), item("r", "Statistics with R"),
+    ], "bundled")
+
+    assert ids(search_catalog(db, keywords)) == expected
+
+
+@pytest.mark.parametrize("keywords", ["1=1", "🐍🐍", "a", "the of", "?!", "1 a"])
+def test_numbers_single_letters_stop_words_and_symbols_alone_match_nothing(shelf, keywords):
+    upsert_items(shelf, [item("u", "A 1 of the things")], "bundled")
+
+    found = search_catalog(shelf, keywords)
+
+    assert (ids(found), found.total) == ([], 0)
+
+
+def test_query_words_name_symbols_fold_accents_and_drop_what_cannot_match():
+    assert query_words("Le C++ pour l'IA, en 2 heures !") == ["cplusplus", "ia", "heures"]
 
 
 @pytest.mark.parametrize("keywords", ["pandas", "Khan"])
@@ -135,14 +186,23 @@ def test_all_words_must_match_when_some_row_has_them_all(db):
     assert ids(search_catalog(db, "python sql")) == ["both"]
 
 
-def test_any_word_may_match_when_no_row_has_them_all(db):
-    upsert_items(db, [item("py", "Python alone"), item("other", "Gardening")], "bundled")
+def test_rows_with_the_most_words_are_flagged_partial_when_none_has_them_all(db):
+    upsert_items(db, [item("two", "Python for data"), item("one", "Python alone"),
+                      item("other", "Gardening")], "bundled")
 
-    assert ids(search_catalog(db, "python cooking")) == ["py"]
+    found = search_catalog(db, "python data cooking")
+
+    assert (ids(found), found.total, found.partial, found.missing) == (["two"], 1, True, ("cooking",))
+
+
+def test_a_complete_match_is_not_partial(db):
+    upsert_items(db, [item("both", "Python and SQL")], "bundled")
+
+    assert search_catalog(db, "python sql").partial is False
 
 
 def test_a_word_found_nowhere_finds_nothing(shelf):
-    assert search_catalog(shelf, "zzyzx") == []
+    assert ids(search_catalog(shelf, "zzyzx")) == []
 
 
 @pytest.mark.parametrize(("filters", "expected"), [
@@ -164,9 +224,9 @@ def test_rows_without_level_or_duration_pass_those_filters(shelf):
     assert ids(rows) == ["py-unknown"]
 
 
-def test_limit_caps_the_number_of_rows(shelf):
-    assert len(search_catalog(shelf, "python", limit=2)) == 2
-    assert len(search_catalog(shelf, "", limit=3)) == 3
+def test_limit_caps_the_rows_but_not_the_total(shelf):
+    assert [(len(f.rows), f.total) for f in (search_catalog(shelf, "python", limit=2),
+                                             search_catalog(shelf, "", limit=3))] == [(2, 4), (3, 4)]
 
 
 def test_empty_keywords_list_imported_rows_first_then_by_title(shelf):
@@ -185,8 +245,13 @@ def test_random_order_returns_the_same_rows_in_varying_order(db):
     assert len(set(orders)) > 1
 
 
-def test_keywords_become_quoted_prefix_terms():
-    assert fts_terms('C++ "NEAR(" été*') == ['"C"*', '"NEAR"*', '"été"*']
+def test_groups_of_alternatives_match_any_of_their_terms(db):
+    upsert_items(db, [item("ml", "Machine learning crash course"), item("ia", "L'IA pour tous", language="fr")],
+                 "bundled")
+
+    found = search_catalog(db, [["ml", "machine learning", "ia"]])
+
+    assert set(ids(found)) == {"ml", "ia"}
 
 
 @pytest.mark.parametrize("hostile", [
@@ -194,7 +259,7 @@ def test_keywords_become_quoted_prefix_terms():
     '"', "'", "*", "(", ")", "a OR OR b", "{title}: x", "\x00", "x" * 10_000,
 ])
 def test_fts_syntax_in_keywords_never_raises(shelf, hostile):
-    assert isinstance(search_catalog(shelf, hostile), list)
+    assert isinstance(search_catalog(shelf, hostile).rows, list)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +273,7 @@ def one_row_db():
 @settings(max_examples=300, deadline=None)
 @given(keywords=st.text())
 def test_any_text_is_a_safe_query(one_row_db, keywords):
-    assert isinstance(search_catalog(one_row_db, keywords), list)
+    assert isinstance(search_catalog(one_row_db, keywords).rows, list)
 
 
 def test_load_bundled_loads_every_row(db):
@@ -241,3 +306,23 @@ def test_load_bundled_never_overwrites_an_imported_row(db):
     assert get_item(db, "a")["title"] == "Our own version"
     assert get_item(db, "a")["origin"] == "import"
 
+
+
+def test_load_bundled_removes_dropped_rows_from_the_index(db):
+    load_bundled(db, [item("gone", "Astronomy")])
+    load_bundled(db, [item("a", "Botany")])
+
+    assert db.execute("select count(*) from catalog_terms").fetchone()[0] == 1
+
+
+def test_catalog_words_are_the_matchable_words_of_titles_and_topics(db):
+    upsert_items(db, [item("a", "Learn C++ fast", topics=["Programmation"])], "bundled")
+
+    assert catalog_words(db) == {"cplusplus", "fast", "programmation"}
+
+
+def test_catalog_version_changes_when_rows_are_added(db):
+    before = catalog_version(db)
+    upsert_items(db, [item("a", "A")], "import")
+
+    assert catalog_version(db) != before
