@@ -13,9 +13,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.logs import redactor
-from handlers import register_all
-from handlers.deps import Deps
-from handlers.slack import problem_for
+from handlers.core.deps import Deps
+from handlers.core.errors import problem_for
+from handlers.slack import register_all
 from providers.catalog import CatalogProvider, bundled_rows
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
