@@ -8,11 +8,11 @@ import threading
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
 
 from bot.app import build_deps, create_app
 from bot.config import Settings
 from bot.server import make_http_server
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
 
 
 @pytest.fixture

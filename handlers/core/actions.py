@@ -14,21 +14,22 @@ from datetime import timedelta
 from functools import singledispatch
 
 from handlers.core import grammar as g
+from handlers.core.connections import PROVIDER_TIMEOUT, bind_for
 from handlers.core.deps import Deps, Person
+from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
 from handlers.core.formatting import format_minutes
 from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from handlers.core.schedule import zone
+from handlers.digest.build import preview
 from providers.catalog import to_learning_object
 from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchQuery
-from providers.records import bar_chart
 from providers.search import fan_out
 from store import catalog, credentials, history, library, preferences, users
 from store.forget import forget_user
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_TIMEOUT = 30.0  # enrolment and lookups wait longer than a search's deadline
 
 
 def run(command: g.Command, person: Person, deps: Deps) -> Reply:
@@ -224,27 +225,6 @@ def enroll(item: LearningObject, person: Person, deps: Deps) -> Notice:
     return Notice(result.message or f"You are enrolled in “{item.title}”.")
 
 
-def bind_for(key: str, person: Person, deps: Deps) -> Provider:
-    """Bind provider `key` to this person's credentials (their own first, else the workspace's).
-
-    A refreshed token is stored back only into the set it came from: a person's refreshed
-    token never lands in the workspace's row, nor the reverse.
-    """
-    if key in deps.hub.extra:
-        return deps.hub.extra[key]
-    if key not in deps.hub.specs:
-        raise NotFoundError(f"There is no provider called `{key}`.")
-    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
-    values, owner = deps.hub.credentials_for(key, personal, shared)
-    owner_id = person.user_id if owner == "personal" else None
-
-    def persist(new_values: dict[str, str]) -> None:
-        credentials.save_credentials(deps.db, deps.vault, person.team_id, owner_id, key, new_values)
-
-    return deps.hub.bind(key, values, persist if owner else None)
-
-
 def _label(key: str, deps: Deps) -> str:
     return deps.hub.labels().get(key, key)
 
@@ -265,14 +245,6 @@ def _enrollments(command: g.Enrollments, person: Person, deps: Deps) -> Reply:
                     for i, r in enumerate(rows))
     return ItemList("Your enrollments", entries,
                     "You are not enrolled in anything yet: press *Enroll* on a result.", actions=False)
-
-
-def enrollment_note(row: library.Enrollment) -> str:
-    if row.status == "pending":
-        return "enrollment on its way"
-    if row.progress_total:
-        return f"{row.progress_completed or 0}/{row.progress_total} activities done"
-    return f"enrolled {row.created_at[:10]}"
 
 
 # --- providers and credentials -----------------------------------------------------------------
@@ -337,19 +309,6 @@ def _prefs(command: g.Prefs, person: Person, deps: Deps) -> Reply:
     return Notice("Your preferences are saved:", tuple(describe_preferences(saved)))
 
 
-def describe_preferences(prefs: preferences.Preferences) -> list[str]:
-    day = g.DAYS[prefs.digest_day].capitalize()
-    digest = f"{day} {prefs.digest_time}" if prefs.digest_enabled else "off"
-    return [
-        f"• Topics: {', '.join(prefs.topics) or 'none yet'}",
-        f"• Languages: {', '.join(prefs.languages) or 'any'}",
-        f"• Types: {', '.join(prefs.types) or 'any'}",
-        f"• Providers: {', '.join(prefs.providers) or 'all connected'}",
-        f"• Longest: {format_minutes(prefs.max_minutes) if prefs.max_minutes else 'any length'}",
-        f"• Weekly digest: {digest}",
-    ]
-
-
 # --- learning activity and the digest ------------------------------------------------------------
 
 @act.register
@@ -370,18 +329,6 @@ def week_summary(person: Person, deps: Deps):
     return deps.runner.run(records.week(person.email, week_start, tz), timeout=PROVIDER_TIMEOUT)
 
 
-def progress_reply(summary) -> Notice:
-    lines = [f"• Time learned: {format_minutes(summary.total_minutes) or '0 min'}"]
-    if summary.completed:
-        lines.append("• Completed: " + ", ".join(a.name for a in summary.completed[:10]))
-    if summary.in_progress:
-        lines.append("• In progress: " + ", ".join(a.name for a in summary.in_progress[:10]))
-    if not summary.activities:
-        lines.append("• No learning activity recorded yet this week.")
-    return Notice(f"Your learning week (from {summary.week_start:%A %d %B}):", tuple(lines),
-                  chart=bar_chart(summary.minutes_per_day, summary.day_labels))
-
-
 @act.register
 def _digest(command: g.Digest, person: Person, deps: Deps) -> Reply:
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
@@ -391,8 +338,6 @@ def _digest(command: g.Digest, person: Person, deps: Deps) -> Reply:
         if command.mode == "off":
             return Notice("Weekly digests are off. `/learn digest on` turns them back on.")
     if command.mode == "preview":
-        from handlers.digest.build import preview
-
         return preview(person, deps)
     day = g.DAYS[prefs.digest_day].capitalize()
     state = f"on: every {day} at {prefs.digest_time} ({zone(person.tz).key})" if prefs.digest_enabled else "off"

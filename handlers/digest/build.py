@@ -20,8 +20,9 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from handlers.core.actions import PROVIDER_TIMEOUT, bind_for, enrollment_note, progress_reply
+from handlers.core.connections import PROVIDER_TIMEOUT, bind_for
 from handlers.core.deps import Deps, Person
+from handlers.core.describe import enrollment_note, progress_reply
 from handlers.core.errors import UserFacingError, problem_for
 from handlers.core.formatting import LANGUAGE_OPTIONS, format_minutes
 from handlers.core.replies import Notice, Numbered, Reply

@@ -8,8 +8,8 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from handlers.core.actions import describe_preferences
 from handlers.core.deps import Deps, Person
+from handlers.core.describe import describe_preferences
 from handlers.core.replies import OpenForm
 from handlers.slack.home import publish_home
 from handlers.slack.ids import Action, View

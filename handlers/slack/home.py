@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.core import grammar as g
-from handlers.core.actions import describe_preferences, enrollment_note, provider_lines
+from handlers.core.actions import provider_lines
 from handlers.core.deps import Deps, Person
+from handlers.core.describe import describe_preferences, enrollment_note
 from handlers.core.schedule import iso_week, next_digest, zone
 from handlers.slack.payloads import load_person
 from handlers.slack.views import HomeSnapshot, home_view
