@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import singledispatch
 
 from handlers.core import grammar as g
-from handlers.core.connections import PROVIDER_TIMEOUT, bind_for
+from handlers.core.connections import PROVIDER_TIMEOUT, Connections
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
@@ -104,9 +104,7 @@ def _describe(key: str, value) -> str:
 
 
 def providers_for(person: Person, deps: Deps) -> tuple[list[Provider], dict[str, str]]:
-    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
-    providers, skipped = deps.hub.available(personal, shared)
+    providers, skipped = Connections(person, deps).searchable()
     labels = deps.hub.labels()
     return providers, {key: f"{labels[key]}: {why}" for key, why in skipped.items()}
 
@@ -214,7 +212,7 @@ def enroll(item: LearningObject, person: Person, deps: Deps) -> Notice:
             return Notice(f"Your enrollment in “{item.title}” is already on its way.")
         return Notice(f"You are already enrolled in “{item.title}”. `/learn enrollments` shows your progress.")
     try:
-        provider = bind_for(item.provider, person, deps)
+        provider = Connections(person, deps).bind(item.provider)
         learner = Learner(person.team_id, person.user_id, person.email, person.name)
         result = deps.runner.run(provider.enroll(item, learner), timeout=PROVIDER_TIMEOUT)
     except BaseException:
@@ -255,11 +253,10 @@ def _providers(command: g.Providers, person: Person, deps: Deps) -> Reply:
 
 
 def provider_lines(person: Person, deps: Deps) -> list[str]:
-    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
+    connections = Connections(person, deps)
     lines = [f"• *{p.label}* — always on" for p in deps.hub.extra.values()]
     for key, spec in deps.hub.specs.items():
-        _values, owner = deps.hub.credentials_for(key, personal, shared)
+        owner = connections.owner(key)
         if owner == "personal":
             state = "connected with your own credentials"
         elif owner == "workspace":
@@ -322,7 +319,7 @@ def week_summary(person: Person, deps: Deps):
     if not person.email:
         raise UserFacingError("learnbot does not know your email address, which is how it finds your "
                               "learning records (in Slack the app needs the users:read.email permission).")
-    records = bind_for("lrs", person, deps)
+    records = Connections(person, deps).bind("lrs")
     tz = zone(person.tz)
     today = deps.now().astimezone(tz).date()
     week_start = today - timedelta(days=today.weekday())

@@ -1,31 +1,59 @@
-"""The connections service: a person's providers, bound to the right credentials."""
+"""The connections service: a person's providers, bound to the right credentials.
+
+The only place that reads credentials for use. `Connections(person, deps)` loads and
+decrypts the person's own credentials and their workspace's once; every provider it binds
+uses the person's own set when complete, else the workspace's, and gets a `persist`
+callback that stores refreshed credentials (a new LearnFlow token pair) back into the set
+they came from: a person's refreshed token never lands in the workspace's row, nor the reverse.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from handlers.core.deps import Deps, Person
 from handlers.core.errors import NotFoundError
 from providers.model import Provider
+from providers.registry import Credentials, Persist
 from store import credentials
 
 PROVIDER_TIMEOUT = 30.0  # enrolment and lookups wait longer than a search's deadline
 
 
-def bind_for(key: str, person: Person, deps: Deps) -> Provider:
-    """Bind provider `key` to this person's credentials (their own first, else the workspace's).
+class Connections:
+    """One person's credentials, decrypted once, and the providers bound to them."""
 
-    A refreshed token is stored back only into the set it came from: a person's refreshed
-    token never lands in the workspace's row, nor the reverse.
-    """
-    if key in deps.hub.extra:
-        return deps.hub.extra[key]
-    if key not in deps.hub.specs:
-        raise NotFoundError(f"There is no provider called `{key}`.")
-    personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-    shared = credentials.load_shared(deps.db, deps.vault, person.team_id)
-    values, owner = deps.hub.credentials_for(key, personal, shared)
-    owner_id = person.user_id if owner == "personal" else None
+    def __init__(self, person: Person, deps: Deps, *, shared: Mapping[str, Credentials] | None = None):
+        self.person, self.deps = person, deps
+        self.personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
+        self.shared = credentials.load_shared(deps.db, deps.vault, person.team_id) if shared is None else shared
 
-    def persist(new_values: dict[str, str]) -> None:
-        credentials.save_credentials(deps.db, deps.vault, person.team_id, owner_id, key, new_values)
+    def owner(self, key: str) -> str:
+        """Whose credentials provider `key` runs on: "personal", "workspace", or "" (not connected)."""
+        return self.deps.hub.credentials_for(key, self.personal, self.shared)[1]
 
-    return deps.hub.bind(key, values, persist if owner else None)
+    def bind(self, key: str) -> Provider:
+        """Provider `key` bound for this person (raises `NotConfigured` without credentials)."""
+        hub = self.deps.hub
+        if key in hub.extra:
+            return hub.extra[key]
+        if key not in hub.specs:
+            raise NotFoundError(f"There is no provider called `{key}`.")
+        values, owner = hub.credentials_for(key, self.personal, self.shared)
+        return hub.bind(key, values, self.persist(key, owner))
+
+    def searchable(self) -> tuple[list[Provider], dict[str, str]]:
+        """The providers this person can search now, and why each other one is left out (by key)."""
+        return self.deps.hub.available(self.personal, self.shared, persist_for=self.persist)
+
+    def persist(self, key: str, owner: str) -> Persist | None:
+        """The callback that stores provider `key`'s refreshed credentials into `owner`'s set."""
+        if not owner:
+            return None
+        owner_id = self.person.user_id if owner == "personal" else None
+
+        def store(new_values: dict[str, str]) -> None:
+            credentials.save_credentials(self.deps.db, self.deps.vault, self.person.team_id, owner_id, key,
+                                         new_values)
+
+        return store

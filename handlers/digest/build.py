@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from handlers.core.connections import PROVIDER_TIMEOUT, bind_for
+from handlers.core.connections import PROVIDER_TIMEOUT, Connections
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import enrollment_note, progress_reply
 from handlers.core.errors import UserFacingError, problem_for
@@ -34,7 +34,6 @@ from handlers.digest.model import (
     DigestContent,
     Draft,
     Interest,
-    Keys,
     Sources,
     missing_lines,
 )
@@ -78,11 +77,10 @@ def normalise_words(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def sources_of(person: Person, deps: Deps, keys: Keys) -> Sources:
-    providers, _skipped = deps.hub.available(keys.personal, keys.shared)
+def sources_of(person: Person, deps: Deps, connections: Connections) -> Sources:
+    providers, _skipped = connections.searchable()
     fingerprints = tuple(sorted((p.key, getattr(p, "credential_fingerprint", "")) for p in providers))
-    own = any(p.key in keys.personal and deps.hub.credentials_for(p.key, keys.personal, keys.shared)[1] == "personal"
-              for p in providers if p.key in deps.hub.specs)
+    own = any(connections.owner(p.key) == "personal" for p in providers if p.key in deps.hub.specs)
     return Sources(tuple(providers), (fingerprints, (person.team_id, person.user_id) if own else ()))
 
 
@@ -95,24 +93,24 @@ class Workspaces:
         self._shared: dict[str, dict] = {}
         self._sources: dict[str, Sources] = {}
 
-    def keys(self, person: Person) -> Keys:
+    def connections(self, person: Person) -> Connections:
+        """The person's connections, their workspace's credentials decrypted once per sweep."""
         if person.team_id not in self._shared:
             self._shared[person.team_id] = credentials.load_shared(self.deps.db, self.deps.vault, person.team_id)
-        personal = credentials.load_personal(self.deps.db, self.deps.vault, person.team_id, person.user_id)
-        return Keys(personal, self._shared[person.team_id])
+        return Connections(person, self.deps, shared=self._shared[person.team_id])
 
-    def sources(self, person: Person, keys: Keys) -> Sources:
-        if keys.personal:
-            return sources_of(person, self.deps, keys)
+    def sources(self, person: Person, connections: Connections) -> Sources:
+        if connections.personal:
+            return sources_of(person, self.deps, connections)
         if person.team_id not in self._sources:
-            self._sources[person.team_id] = sources_of(person, self.deps, keys)
+            self._sources[person.team_id] = sources_of(person, self.deps, connections)
         return self._sources[person.team_id]
 
 
 # --- the person's own learning -----------------------------------------------------------------
 
 
-def request_activity(person: Person, deps: Deps, now: datetime, keys: Keys) -> ActivityRequest:
+def request_activity(person: Person, deps: Deps, now: datetime, connections: Connections) -> ActivityRequest:
     tz = zone(person.tz)
     since = now.astimezone(tz).date() - timedelta(days=RECENT_DAYS)
     request = ActivityRequest(Learner(person.team_id, person.user_id, person.email, person.name), tz, since)
@@ -121,26 +119,25 @@ def request_activity(person: Person, deps: Deps, now: datetime, keys: Keys) -> A
     elif not person.email:
         request.week_note = NEEDS_EMAIL
     else:
-        values, _owner = deps.hub.credentials_for("lrs", keys.personal, keys.shared)
         try:
-            request.records = deps.hub.bind("lrs", values)
+            request.records = connections.bind("lrs")
         except NotConfigured:
             request.week_note = CONNECT_RECORDS
     enrolled = [row for row in library.list_enrollments(deps.db, person.team_id, person.user_id)
                 if row.status == "enrolled" and not _finished(row.progress_completed, row.progress_total)]
-    request.tracked = [(row, _progress_source(row, person, deps)) for row in enrolled[:MAX_ENROLLMENTS]]
+    request.tracked = [(row, _progress_source(row, connections)) for row in enrolled[:MAX_ENROLLMENTS]]
     return request
 
 
-def _progress_source(row: library.Enrollment, person: Person, deps: Deps) -> Provider | None:
+def _progress_source(row: library.Enrollment, connections: Connections) -> Provider | None:
     """The provider to ask for progress, when it reports progress (the local catalog does not).
 
-    Bound through `bind_for`, which stores a refreshed token (LearnFlow) where it belongs.
+    Bound through the person's connections, which store a refreshed token (LearnFlow) where it belongs.
     """
     if not row.external_id:
         return None
     try:
-        provider = bind_for(row.provider, person, deps)
+        provider = connections.bind(row.provider)
     except (ProviderError, UserFacingError):
         return None
     return provider if isinstance(provider, ProgressReporter) else None
@@ -201,9 +198,10 @@ def settle_activity(person: Person, deps: Deps, request: ActivityRequest, answer
 def draft(person: Person, deps: Deps, now: datetime, week: str, workspaces: Workspaces | None = None) -> Draft:
     workspaces = workspaces or Workspaces(deps)
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
-    keys = workspaces.keys(person)
-    return Draft(person, week, prefs, interests_of(person, prefs, deps), workspaces.sources(person, keys),
-                 request_activity(person, deps, now, keys), history.seen_refs(deps.db, person.team_id, person.user_id))
+    connections = workspaces.connections(person)
+    return Draft(person, week, prefs, interests_of(person, prefs, deps), workspaces.sources(person, connections),
+                 request_activity(person, deps, now, connections),
+                 history.seen_refs(deps.db, person.team_id, person.user_id))
 
 
 Found = list[tuple[LearningObject, Interest]]

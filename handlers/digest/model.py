@@ -28,14 +28,6 @@ class Interest:
 
 
 @dataclass(frozen=True)
-class Keys:
-    """A person's own credentials and their workspace's, read (and decrypted) once."""
-
-    personal: dict[str, dict[str, str]]
-    shared: dict[str, dict[str, str]]
-
-
-@dataclass(frozen=True)
 class Sources:
     """The providers a person's digest searches, bound to the credentials in use.
 

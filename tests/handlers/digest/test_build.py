@@ -177,7 +177,7 @@ def test_people_on_the_workspace_credentials_share_a_scope_and_own_credentials_d
 
     def sources(user: str) -> Sources:
         person = Person("T1", user)
-        return digest.sources_of(person, deps, digest.Workspaces(deps).keys(person))
+        return digest.sources_of(person, deps, digest.Workspaces(deps).connections(person))
 
     shared_one, shared_two = sources("U1"), sources("U2")
     credentials.save_credentials(deps.db, deps.vault, "T1", "U3", "inokufu", {"api_key": "workspace-inokufu-key-1"})
@@ -367,3 +367,17 @@ def test_stop_turns_digests_off(deps, fake, slack, response_urls):
     assert preferences.get_preferences(deps.db, "T1", "U1").digest_enabled is False
     assert preferences.get_preferences(deps.db, "T1", "U1").topics == ("python",)
 
+
+
+def test_building_a_digest_decrypts_each_credential_set_once(deps, fake, monkeypatch):
+    """However many enrollments ask their provider for progress."""
+    credentials.save_credentials(deps.db, deps.vault, "T1", "U1", "learnflow", {"access_token": "at-ada"})
+    credentials.save_credentials(deps.db, deps.vault, "T1", None, "inokufu", {"api_key": "shared-key"})
+    newcomer(deps, topics=("python",))
+    for ref_id in ("c1", "c2", "c3"):
+        enrolled(deps, "learnflow", ref_id)
+    decrypted = []
+    decrypt = deps.vault.decrypt
+    monkeypatch.setattr(deps.vault, "decrypt", lambda token: decrypted.append(token) or decrypt(token))
+    digest.preview(ADA, deps)
+    assert len(decrypted) == len(set(decrypted)) == 2  # Ada's row and the workspace's
