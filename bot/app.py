@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
-from bot.logs import redactor
+from bot.logs import SecretRedactor
 from handlers.core.deps import Deps
 from handlers.core.errors import problem_for
 from handlers.slack import register_all
@@ -31,9 +31,13 @@ LISTENER_THREADS = 64
 class RedactingVault(Vault):
     """A vault that tells the log redactor about every credential it decrypts."""
 
+    def __init__(self, keys: list[str], redactor: SecretRedactor):
+        super().__init__(keys)
+        self.redactor = redactor
+
     def decrypt(self, token: str) -> dict[str, str]:
         values = super().decrypt(token)
-        redactor.add(*values.values())
+        self.redactor.add(*values.values())
         return values
 
 
@@ -46,7 +50,12 @@ def provider_specs() -> list[ProviderSpec]:
 
 def build_deps(settings: Settings, *,
                transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> Deps:
-    """Open the store, load the bundled catalog and create each provider's HTTP client once."""
+    """Open the store, load the bundled catalog and create each provider's HTTP client once.
+
+    The returned deps own the log redactor, which knows every secret of these settings; the
+    caller installs it on the log handlers (`bot.logs.install(deps.redactor)`).
+    """
+    redactor = SecretRedactor()
     redactor.add(settings.bot_token, settings.signing_secret, settings.app_token, settings.secret_key)
     db = ThreadLocalDatabase(settings.db_path)
     keys, key_path = resolve_keys(settings.secret_key, settings.db_path)
@@ -58,8 +67,8 @@ def build_deps(settings: Settings, *,
         redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
     hub = ProviderHub(provider_specs(), settings.env, transports=transports,
                       extra={"catalog": CatalogProvider(db)})
-    return Deps(db=db, vault=RedactingVault(keys), hub=hub, runner=LoopThread(),
-                deadline=settings.search_deadline)
+    return Deps(db=db, vault=RedactingVault(keys, redactor), hub=hub, runner=LoopThread(),
+                deadline=settings.search_deadline, redactor=redactor)
 
 
 def slack_client(settings: Settings) -> WebClient:

@@ -44,6 +44,7 @@ def run_command(use_http: bool, port: int, host: str) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     deps = build_deps(settings)
+    logs.install(deps.redactor)
     app = create_app(settings, deps, socket_mode=not use_http)
     scheduler = start_scheduler(settings, deps, app.client)
     try:
@@ -79,6 +80,7 @@ def chat() -> None:
 
     logging.getLogger().setLevel(logging.WARNING)
     deps = build_deps(settings_or_exit())
+    logs.install(deps.redactor)
     chat_loop(deps)
 
 
@@ -202,6 +204,7 @@ def _digest_deps(settings: Settings):
     from bot.app import build_deps
 
     deps = build_deps(settings)
+    logs.install(deps.redactor)
     try:
         yield deps
     finally:

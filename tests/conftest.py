@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import httpx
@@ -13,6 +14,16 @@ from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlRece
 from bot.app import build_deps, create_app
 from bot.config import Settings
 from bot.server import make_http_server
+
+
+@pytest.fixture(autouse=True)
+def root_logging():
+    """A CLI test configures the root logger (`bot.logs.configure`); the next test gets it back as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ class Deps:
     deadline: float = DEFAULT_DEADLINE
     page_size: int = 5
     now: Callable[[], datetime] = utc_now
+    redactor: logging.Filter | None = None  # bot.logs.SecretRedactor: what the log handlers hide
 
 
 @dataclass(frozen=True)
