@@ -65,7 +65,7 @@ def record_sent(deps: Deps, sent: list[tuple[Due, list[str], str, str]]) -> None
     with deps.db.atomic():
         for item, refs, channel, ts in sent:
             person = item.person
-            ledger.mark_sent(deps.db, person.team_id, person.user_id, item.week, channel, ts)
+            ledger.mark_sent(deps.db, person.team_id, person.user_id, item.week, channel, ts, now=deps.now())
             history.mark_seen(deps.db, person.team_id, person.user_id, refs, via="digest")
 
 

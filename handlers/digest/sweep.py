@@ -20,14 +20,13 @@ sweep's own thread touches the database.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -64,7 +63,7 @@ def sweep(deps: Deps, client: WebClient, now: datetime, *, senders: int = SENDER
     as fast as Slack accepts and waits out its 429s. Where the limit is known, pacing at
     `messages_per_second` avoids the 429s, and the seconds slack_sdk sleeps after each.
     """
-    started = datetime.now(UTC)
+    started = deps.now()
     claimer = claimer_id()
     report = SweepReport()
     due = [d for d in find_due(deps, now, client) if d.person.team_id != LOCAL_TEAM]
@@ -197,11 +196,12 @@ def claim(deps: Deps, chunk: list[Due], claimer: str, started: datetime,
         for item in chunk:
             team_id, user_id = item.person.team_id, item.person.user_id
             if item.row is None:
-                won = ledger.claim_digest(deps.db, team_id, user_id, item.week, claimer)
+                won = ledger.claim_digest(deps.db, team_id, user_id, item.week, claimer, now=deps.now())
                 if won:
                     claimed.append(item)
             elif is_abandoned(item.row, started):
-                won = ledger.take_over_claim(deps.db, team_id, user_id, item.week, item.row["claimed_by"], claimer)
+                won = ledger.take_over_claim(deps.db, team_id, user_id, item.week, item.row["claimed_by"], claimer,
+                                             now=deps.now())
                 if won:
                     taken_over.append(item)
             else:
@@ -286,7 +286,7 @@ class Builder:
             except Exception as error:
                 problem_for(error)
         work = build.fetch(list(drafts.values()), self.results, deadline=SEARCH_DEADLINE)
-        return Batch(chunk, drafts, asyncio.run_coroutine_threadsafe(work, self.deps.runner.loop))
+        return Batch(chunk, drafts, self.deps.runner.submit(work))
 
     def finish(self, batch: Batch) -> list[tuple[Due, DigestContent | None]]:
         """Each digest's content, or None when building it failed (a bug, logged)."""

@@ -310,7 +310,7 @@ def dead_claimer() -> str:
 def test_a_digest_claimed_by_a_dead_sweep_and_already_in_the_dm_is_recorded_not_resent(
         deps, fake, clock, client, slack_api):
     person(deps)
-    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", dead_claimer())
+    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", dead_claimer(), now=clock.now - timedelta(minutes=1))
     slack_api.answer("chat.postMessage", {"channel": "U1", "text": "digest", "metadata": {
         "event_type": "learnbot_digest", "event_payload": {"week": "2026-W12", "items": "fake:a,fake:b"}}},
         f"Bearer {BOT_TOKEN}")
@@ -323,7 +323,7 @@ def test_a_digest_claimed_by_a_dead_sweep_and_already_in_the_dm_is_recorded_not_
 
 def test_a_digest_claimed_by_a_dead_sweep_and_not_in_the_dm_is_sent(deps, fake, clock, client, slack_api):
     person(deps)
-    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", dead_claimer())
+    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", dead_claimer(), now=clock.now - timedelta(minutes=1))
     report = sweep(deps, client, clock.now)
     assert (report.recovered, report.sent) == (0, 1)
     assert digests(slack_api) == [("U1", "2026-W12")]
@@ -331,7 +331,8 @@ def test_a_digest_claimed_by_a_dead_sweep_and_not_in_the_dm_is_sent(deps, fake, 
 
 def test_a_fresh_claim_of_a_running_sweep_is_left_to_it(deps, fake, clock, client, slack_api):
     person(deps)
-    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", digest_sweep.claimer_id())
+    ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", digest_sweep.claimer_id(),
+                        now=clock.now - timedelta(minutes=1))
     report = sweep(deps, client, clock.now)
     assert (report.busy, report.sent) == (1, 0)
     assert slack_api.calls_to("conversations.history") == []
@@ -339,7 +340,7 @@ def test_a_fresh_claim_of_a_running_sweep_is_left_to_it(deps, fake, clock, clien
 
 def test_a_claim_older_than_the_lease_is_taken_over(deps, fake, clock, client, slack_api):
     person(deps)
-    stale = datetime.now(UTC) - digest_sweep.CLAIM_LEASE - timedelta(minutes=1)
+    stale = clock.now - digest_sweep.CLAIM_LEASE - timedelta(minutes=1)
     ledger.claim_digest(deps.db, "T1", "U1", "2026-W12", digest_sweep.claimer_id(), now=stale)
     assert sweep(deps, client, clock.now).sent == 1
     assert len(slack_api.calls_to("conversations.history")) == 1
