@@ -16,6 +16,8 @@ from bot.logs import SecretRedactor
 from handlers.core.deps import Deps
 from handlers.core.errors import problem_for
 from handlers.slack import register_all
+from handlers.slack.deliver import deliver
+from handlers.slack.payloads import ids_from
 from providers.catalog import CatalogProvider, bundled_rows
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
@@ -91,9 +93,10 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     register_all(app, deps)
 
     @app.error
-    def on_error(error, body, respond):
+    def on_error(error, body, client, respond):
+        """The one answer to a listener that raised: where the person is, never a stack trace."""
         problem = problem_for(error)
-        if body.get("response_url"):
-            respond(text=problem.text, response_type="ephemeral")
+        if body.get("response_url") or ids_from(body)[1]:
+            deliver(body, client, respond, problem)
 
     return app

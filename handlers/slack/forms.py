@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences
+from handlers.core.errors import UserFacingError
 from handlers.core.replies import OpenForm
 from handlers.slack.home import publish_home
 from handlers.slack.ids import Action, View
@@ -44,6 +45,9 @@ def register(app: App, deps: Deps) -> None:
             submission = parse_connect(view["state"], view.get("private_metadata", ""), deps.hub.specs)
             if submission.share and not is_admin(client, user_id):
                 raise FieldErrors({"connect_share": "Only workspace admins can share credentials."})
+        except UserFacingError as error:
+            ack(response_action="errors", errors={"connect_share": error.message})
+            return
         except FieldErrors as error:
             ack(response_action="errors", errors=error.errors)
             return

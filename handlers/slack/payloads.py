@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers.core.deps import Deps, Person
+from handlers.core.errors import UserFacingError
 from store import users
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,13 @@ def fetch_profile(client: WebClient, user_id: str) -> dict:
 
 
 def is_admin(client: WebClient, user_id: str) -> bool:
+    """Whether the person is a workspace admin or owner; raises when Slack cannot say."""
     try:
         info = client.users_info(user=user_id)["user"]
-    except SlackApiError:
-        return False
+    except SlackApiError as error:
+        logger.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        raise UserFacingError("learnbot could not check with Slack whether you are a workspace admin, "
+                              "so nothing changed; please try again in a moment.") from error
     return bool(info.get("is_admin") or info.get("is_owner"))
 
 

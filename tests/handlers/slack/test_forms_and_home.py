@@ -96,6 +96,20 @@ def test_only_admins_can_share_credentials_with_the_workspace(slack, slack_api, 
     assert "enabled for the whole workspace" in json.dumps(response_urls.wait(1)[0])
 
 
+def test_sharing_when_slack_cannot_say_who_is_admin_is_refused_with_the_reason(slack, slack_api, deps):
+    state = connect_state("learnflow", {"access_token": SECRET}, share=True)
+    refused = slack.submit_view("connect_provider", state, user="UGONE", metadata=json.dumps({"provider": "learnflow"}))
+    assert "could not check with Slack whether you are a workspace admin" in refused.json()["errors"]["connect_share"]
+    assert credentials.shared_providers(deps.db, "T1") == []
+
+
+def test_connect_when_slack_cannot_say_who_is_admin_answers_through_the_error_handler(
+        slack, slack_api, response_urls):
+    slack.command("connect learnflow", user="UGONE")
+    assert "could not check with Slack" in json.dumps(response_urls.wait(1)[0])
+    assert slack_api.calls_to("views.open") == []
+
+
 def prefs_state(max_text: str = "2h", topics: str = "python, data analysis") -> dict:
     return {
         "prefs_topics": {"value": {"value": topics}},
