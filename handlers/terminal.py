@@ -7,9 +7,9 @@ import sys
 from typing import TextIO
 
 from handlers.core import grammar as g
-from handlers.core.actions import forget, run
+from handlers.core.actions import confirmed, run
 from handlers.core.deps import Deps, Person
-from handlers.core.errors import UsageError, problem_for
+from handlers.core.errors import UsageError, problem_for, safely
 from handlers.core.render_text import render_text
 from handlers.core.replies import Confirm, Notice, Problem, Reply
 
@@ -45,12 +45,7 @@ class TerminalChat:
         return reply
 
     def _confirmed(self, confirm: Confirm) -> Reply:
-        try:
-            if confirm.action == "enroll":
-                return run(g.Enroll(confirm.value, confirmed=True), self.person, self.deps)
-            return forget(self.person, self.deps)
-        except Exception as error:
-            return problem_for(error)
+        return safely(lambda: confirmed(confirm.action, confirm.value, self.person, self.deps))
 
 
 def local_person() -> Person:

@@ -351,6 +351,15 @@ def _forget(command: g.ForgetMe, person: Person, deps: Deps) -> Reply:
                    "Delete my data", action="forget", value=person.user_id, danger=True)
 
 
+def confirmed(action: str, value: str, person: Person, deps: Deps) -> Reply:
+    """What a `Confirm` does once the person confirms it, in Slack (a button) or the terminal (`yes`)."""
+    if action == "enroll":
+        return run(g.Enroll(value, confirmed=True), person, deps)
+    if action == "forget" and value == person.user_id:
+        return forget(person, deps)
+    raise UsageError("That confirmation is not yours or is out of date; nothing changed.")
+
+
 def forget(person: Person, deps: Deps) -> Notice:
     counts = forget_user(deps.db, person.team_id, person.user_id)
     total = sum(counts.values())

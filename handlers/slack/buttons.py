@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.core import grammar as g
-from handlers.core.actions import forget, run
+from handlers.core.actions import confirmed, run
 from handlers.core.deps import Deps
 from handlers.core.errors import UsageError, safely
 from handlers.core.replies import Notice, OpenForm
@@ -57,15 +57,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         person = person_of(body, client)
         action, _, value = value_of(body).partition(":")
-
-        def confirmed():
-            if action == "enroll":
-                return run(g.Enroll(value, confirmed=True), person, deps)
-            if action == "forget" and value == person.user_id:
-                return forget(person, deps)
-            raise UsageError("That confirmation is not yours or is out of date; nothing changed.")
-
-        deliver(body, client, respond, safely(confirmed), replace=True)
+        deliver(body, client, respond, safely(lambda: confirmed(action, value, person, deps)), replace=True)
 
     @app.action(Action.CANCEL)
     def cancel(ack, body, client, respond):

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from handlers.core import grammar as g
-from handlers.core.actions import run
+from handlers.core.actions import confirmed, run
 from handlers.core.deps import Person
 from handlers.core.errors import NotFoundError, UsageError
 from handlers.core.replies import Confirm, ItemList, Notice, OpenForm, ResultsPage
@@ -90,3 +90,12 @@ def test_forget_me_asks_first(deps):
     reply = ask("forget-me", deps)
     assert isinstance(reply, Confirm) and reply.danger and reply.value == "U1"
     assert history.last_search(deps.db, "T1", "U1") is not None
+
+
+def test_a_confirmed_forget_deletes_only_for_its_owner(deps):
+    ask("python", deps)
+    with pytest.raises(UsageError, match="not yours"):
+        confirmed("forget", "U2", ADA, deps)
+    assert history.last_search(deps.db, "T1", "U1") is not None
+    assert "deleted everything" in confirmed("forget", "U1", ADA, deps).text
+    assert history.last_search(deps.db, "T1", "U1") is None
