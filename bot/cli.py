@@ -59,16 +59,13 @@ def run_command(use_http: bool, port: int, host: str) -> None:
 
             SocketModeHandler(app, settings.app_token).start()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
 
 
 def start_scheduler(settings, deps, client):
-    """The weekly digest sweep, when the digest module is present."""
-    try:
-        from bot.scheduler import start
-    except ImportError:
-        return None
+    """The weekly digest sweep, in the background of `learnbot run`."""
+    from bot.scheduler import start
+
     return start(settings, deps, client)
 
 
