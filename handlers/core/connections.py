@@ -10,6 +10,7 @@ they came from: a person's refreshed token never lands in the workspace's row, n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 from handlers.core.deps import Deps, Person
 from handlers.core.errors import NotFoundError
@@ -25,8 +26,17 @@ class Connections:
 
     def __init__(self, person: Person, deps: Deps, *, shared: Mapping[str, Credentials] | None = None):
         self.person, self.deps = person, deps
-        self.personal = credentials.load_personal(deps.db, deps.vault, person.team_id, person.user_id)
-        self.shared = credentials.load_shared(deps.db, deps.vault, person.team_id) if shared is None else shared
+        if shared is not None:
+            self.shared = shared  # already read for the workspace (a digest sweep)
+
+    @cached_property
+    def personal(self) -> dict[str, Credentials]:
+        """The person's own credentials, read at first use (the local catalog needs none)."""
+        return credentials.load_personal(self.deps.db, self.deps.vault, self.person.team_id, self.person.user_id)
+
+    @cached_property
+    def shared(self) -> Mapping[str, Credentials]:
+        return credentials.load_shared(self.deps.db, self.deps.vault, self.person.team_id)
 
     def owner(self, key: str) -> str:
         """Whose credentials provider `key` runs on: "personal", "workspace", or "" (not connected)."""

@@ -85,6 +85,12 @@ def test_a_search_decrypts_each_credential_set_once(learnflow, deps, decryptions
     assert len(set(decryptions)) == 2
 
 
+def test_the_local_catalog_needs_no_credentials_read(deps, decryptions):
+    save(deps, "U1", {"access_token": "at-ada"})
+    assert Connections(ADA, deps).bind("catalog").key == "catalog"
+    assert decryptions == []
+
+
 def test_a_provider_without_credentials_is_not_configured_and_says_which(deps):
     with pytest.raises(NotConfigured):
         Connections(ADA, deps).bind("learnflow")
