@@ -18,6 +18,7 @@ from handlers.core.errors import problem_for
 from handlers.slack import register_all
 from handlers.slack.deliver import deliver
 from handlers.slack.payloads import ids_from
+from providers import inokufu, learnflow, learnifier, linkedin, records
 from providers.catalog import CatalogProvider, bundled_rows
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
@@ -45,8 +46,6 @@ class RedactingVault(Vault):
 
 def provider_specs() -> list[ProviderSpec]:
     """Every remote provider, in the order their results are interleaved."""
-    from providers import inokufu, learnflow, learnifier, linkedin, records
-
     return [inokufu.SPEC, linkedin.SPEC, learnflow.SPEC, learnifier.SPEC, records.SPEC]
 
 
