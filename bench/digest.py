@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +38,7 @@ PEOPLE = 10_000
 INTEREST_SETS = 300
 WORKSPACE_RATE = 150  # messages a second: a floor of 66.7 s for 10,000 digests
 PROVIDER_LATENCY = 0.05
-NOW = datetime(2026, 3, 16, 20, 0, tzinfo=timezone.utc)  # a Monday, after 09:00 in each zone below
+NOW = datetime(2026, 3, 16, 20, 0, tzinfo=UTC)  # a Monday, after 09:00 in each zone below
 ZONES = ("UTC", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Tokyo")
 LANGUAGES = ("en", "fr")
 TYPES = ("video", "mooc", "podcast")
@@ -174,8 +174,8 @@ def prepare(db_path: Path) -> None:
     from store.db import open_db
 
     db = open_db(db_path)
-    checked = datetime.now(timezone.utc).isoformat()  # time zones fresh: no users.info calls
-    first_use = datetime(2026, 2, 16, tzinfo=timezone.utc)
+    checked = datetime.now(UTC).isoformat()  # time zones fresh: no users.info calls
+    first_use = datetime(2026, 2, 16, tzinfo=UTC)
     with db.atomic():
         for n in range(PEOPLE):
             user = f"U{n:05d}"
@@ -205,8 +205,8 @@ def provider_specs(ports: list[int]):
 def run() -> dict:
     from bot.app import slack_client
     from bot.config import Settings
-    from handlers.deps import Deps
-    from handlers.digest_sweep import sweep
+    from handlers.core.deps import Deps
+    from handlers.digest.sweep import sweep
     from providers.registry import ProviderHub
     from providers.runner import LoopThread
     from store.crypto import Vault

@@ -12,10 +12,13 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
-from bot.logs import redactor
-from handlers import register_all
-from handlers.deps import Deps
-from handlers.slack import problem_for
+from bot.logs import SecretRedactor
+from handlers.core.deps import Deps
+from handlers.core.errors import problem_for
+from handlers.slack import register_all
+from handlers.slack.deliver import deliver
+from handlers.slack.payloads import ids_from
+from providers import inokufu, learnflow, learnifier, linkedin, records
 from providers.catalog import CatalogProvider, bundled_rows
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
@@ -31,22 +34,29 @@ LISTENER_THREADS = 64
 class RedactingVault(Vault):
     """A vault that tells the log redactor about every credential it decrypts."""
 
+    def __init__(self, keys: list[str], redactor: SecretRedactor):
+        super().__init__(keys)
+        self.redactor = redactor
+
     def decrypt(self, token: str) -> dict[str, str]:
         values = super().decrypt(token)
-        redactor.add(*values.values())
+        self.redactor.add(*values.values())
         return values
 
 
 def provider_specs() -> list[ProviderSpec]:
     """Every remote provider, in the order their results are interleaved."""
-    from providers import inokufu, learnflow, learnifier, linkedin, records
-
     return [inokufu.SPEC, linkedin.SPEC, learnflow.SPEC, learnifier.SPEC, records.SPEC]
 
 
 def build_deps(settings: Settings, *,
                transports: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> Deps:
-    """Open the store, load the bundled catalog and create each provider's HTTP client once."""
+    """Open the store, load the bundled catalog and create each provider's HTTP client once.
+
+    The returned deps own the log redactor, which knows every secret of these settings; the
+    caller installs it on the log handlers (`bot.logs.install(deps.redactor)`).
+    """
+    redactor = SecretRedactor()
     redactor.add(settings.bot_token, settings.signing_secret, settings.app_token, settings.secret_key)
     db = ThreadLocalDatabase(settings.db_path)
     keys, key_path = resolve_keys(settings.secret_key, settings.db_path)
@@ -58,8 +68,8 @@ def build_deps(settings: Settings, *,
         redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
     hub = ProviderHub(provider_specs(), settings.env, transports=transports,
                       extra={"catalog": CatalogProvider(db)})
-    return Deps(db=db, vault=RedactingVault(keys), hub=hub, runner=LoopThread(),
-                deadline=settings.search_deadline)
+    return Deps(db=db, vault=RedactingVault(keys, redactor), hub=hub, runner=LoopThread(),
+                deadline=settings.search_deadline, redactor=redactor)
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -82,9 +92,10 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
     register_all(app, deps)
 
     @app.error
-    def on_error(error, body, respond):
+    def on_error(error, body, client, respond):
+        """The one answer to a listener that raised: where the person is, never a stack trace."""
         problem = problem_for(error)
-        if body.get("response_url"):
-            respond(text=problem.text, response_type="ephemeral")
+        if body.get("response_url") or ids_from(body)[1]:
+            deliver(body, client, respond, problem)
 
     return app

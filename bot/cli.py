@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from datetime import UTC
 
 import click
 from dotenv import load_dotenv
@@ -43,6 +44,7 @@ def run_command(use_http: bool, port: int, host: str) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     deps = build_deps(settings)
+    logs.install(deps.redactor)
     app = create_app(settings, deps, socket_mode=not use_http)
     scheduler = start_scheduler(settings, deps, app.client)
     try:
@@ -57,16 +59,13 @@ def run_command(use_http: bool, port: int, host: str) -> None:
 
             SocketModeHandler(app, settings.app_token).start()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)
 
 
 def start_scheduler(settings, deps, client):
-    """The weekly digest sweep, when the digest module is present."""
-    try:
-        from bot.scheduler import start
-    except ImportError:
-        return None
+    """The weekly digest sweep, in the background of `learnbot run`."""
+    from bot.scheduler import start
+
     return start(settings, deps, client)
 
 
@@ -74,10 +73,11 @@ def start_scheduler(settings, deps, client):
 def chat() -> None:
     """Talk to learnbot in this terminal, offline, on the bundled catalog."""
     from bot.app import build_deps
-    from bot.chat import chat_loop
+    from handlers.terminal import chat_loop
 
     logging.getLogger().setLevel(logging.WARNING)
     deps = build_deps(settings_or_exit())
+    logs.install(deps.redactor)
     chat_loop(deps)
 
 
@@ -145,8 +145,8 @@ def digest() -> None:
 def digest_run(at: str | None) -> None:
     """Send the digests that are due now, once; without SLACK_BOT_TOKEN, print them instead."""
     from bot.app import slack_client
-    from handlers.digest_sweep import dry_run, sweep
-    from handlers.render_text import render_text
+    from handlers.core.render_text import render_text
+    from handlers.digest.sweep import dry_run, sweep
 
     settings = settings_or_exit()
     moment = _moment(at)
@@ -168,9 +168,9 @@ def digest_run(at: str | None) -> None:
 @click.argument("user")
 def digest_preview(user: str) -> None:
     """Print USER's next digest as text (USER is U123, or T1:U123 to name the workspace)."""
-    from handlers.digest import preview
-    from handlers.render_text import render_text
-    from handlers.slack import problem_for
+    from handlers.core.errors import problem_for
+    from handlers.core.render_text import render_text
+    from handlers.digest.build import preview
 
     settings = settings_or_exit()
     with _digest_deps(settings) as deps:
@@ -183,7 +183,7 @@ def digest_preview(user: str) -> None:
 
 def _moment(text: str | None):
     """`--at` as an aware datetime; a time without an offset is UTC."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if not text:
         return None
@@ -192,7 +192,7 @@ def _moment(text: str | None):
     except ValueError:
         raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-03-16T09:05+01:00.",
                                  param_hint="--at") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @contextlib.contextmanager
@@ -201,6 +201,7 @@ def _digest_deps(settings: Settings):
     from bot.app import build_deps
 
     deps = build_deps(settings)
+    logs.install(deps.redactor)
     try:
         yield deps
     finally:
@@ -211,7 +212,7 @@ def _digest_deps(settings: Settings):
 
 def _known_person(deps, user: str):
     """The person named `U123` or `T1:U123`, as learnbot last saw them."""
-    from handlers.deps import Person
+    from handlers.core.deps import Person
     from store.users import list_users
 
     team_id, _, user_id = user.rpartition(":")

@@ -43,14 +43,19 @@ class SecretRedactor(logging.Filter):
         return True
 
 
-redactor = SecretRedactor()
-
-
 def configure(level: int = logging.INFO) -> None:
-    """Send logs to stderr through the redactor."""
+    """Send logs to stderr; `install` puts the app's redactor in front of them."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(redactor)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def install(redactor: SecretRedactor) -> None:
+    """Redact every log line through `redactor` (the one the app factory built, `deps.redactor`),
+    in place of any redactor installed before."""
+    for handler in logging.getLogger().handlers:
+        for previous in [f for f in handler.filters if isinstance(f, SecretRedactor)]:
+            handler.removeFilter(previous)
+        handler.addFilter(redactor)

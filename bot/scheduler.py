@@ -3,22 +3,22 @@
 APScheduler 3.x. The job has an explicit id and `replace_existing=True`, so it is never
 added twice; `coalesce` and `max_instances=1` make a late or slow sweep run once rather
 than pile up. A failing sweep is reported through the same error path as the Slack
-listeners (`handlers.slack.problem_for`: a bug is logged with an incident id).
+listeners (`handlers.core.errors.problem_for`: a bug is logged with an incident id).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from handlers.deps import Deps
-from handlers.digest_sweep import sweep
-from handlers.slack import problem_for
+from handlers.core.deps import Deps
+from handlers.core.errors import problem_for
+from handlers.digest.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ JOB_ID = "learnbot-digest-sweep"
 def start(settings: Settings, deps: Deps, client: WebClient) -> BackgroundScheduler:
     """Start sweeping now and every `settings.digest_sweep_minutes`; the caller shuts it down."""
     scheduler = BackgroundScheduler(
-        timezone=timezone.utc,
+        timezone=UTC,
         # misfire_grace_time=None: a sweep that starts late (a busy or suspended process)
         # still runs; coalesce folds any missed runs into that one.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -37,7 +37,7 @@ def start(settings: Settings, deps: Deps, client: WebClient) -> BackgroundSchedu
     scheduler.add_job(
         run_sweep, "interval", args=(deps, client), minutes=settings.digest_sweep_minutes,
         id=JOB_ID, name="weekly digest sweep", replace_existing=True,
-        next_run_time=datetime.now(timezone.utc),
+        next_run_time=datetime.now(UTC),
     )
     scheduler.start()
     return scheduler

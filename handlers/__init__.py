@@ -1,13 +1,8 @@
-"""Slack listeners. `register_all` is the one place that lists them (no auto-discovery)."""
+"""learnbot's handlers, in rooms that depend one way:
 
-from slack_bolt import App
-
-from handlers import buttons, digest, forms, home, learn, messages
-from handlers.deps import Deps
-
-MODULES = (learn, messages, home, forms, buttons, digest)
-
-
-def register_all(app: App, deps: Deps) -> None:
-    for module in MODULES:
-        module.register(app, deps)
+- `core/`: Slack-free: parse (`grammar`), act (`actions`), reply (`replies`, `render_text`), the one
+  error path (`errors`), the connections service (`connections`) and the container (`deps`);
+- `digest/`: the weekly digest (building it is Slack-free; `render`, `sweep`, `outbox`, `listeners` are not);
+- `slack/`: the Slack surface, listeners registered by `handlers.slack.register_all`;
+- `terminal`: `learnbot chat`, the same core in a terminal.
+"""

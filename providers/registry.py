@@ -127,19 +127,24 @@ class ProviderHub:
             raise NotConfigured(spec.label)
         return spec.build(self.http[key], credentials, self.env, persist)
 
-    def available(self, personal: Mapping[str, Credentials],
-                  shared: Mapping[str, Credentials]) -> tuple[list[Provider], dict[str, str]]:
-        """Providers this person can search now, and why each other one is left out."""
+    def available(self, personal: Mapping[str, Credentials], shared: Mapping[str, Credentials], *,
+                  persist_for: Callable[[str, str], Persist | None] | None = None,
+                  ) -> tuple[list[Provider], dict[str, str]]:
+        """Providers this person can search now, and why each other one is left out.
+
+        `persist_for(key, owner)` gives the callback that stores refreshed credentials of
+        provider `key` back into the set they came from ("personal" or "workspace").
+        """
         providers: list[Provider] = list(self.extra.values())
         skipped: dict[str, str] = {}
         for key, spec in self.specs.items():
             if not spec.searchable:
                 continue
-            credentials, _owner = self.credentials_for(key, personal, shared)
+            credentials, owner = self.credentials_for(key, personal, shared)
             if not credentials:
                 skipped[key] = f"not connected (needs {', '.join(spec.missing({}))})"
                 continue
-            providers.append(self.bind(key, credentials))
+            providers.append(self.bind(key, credentials, persist_for(key, owner) if persist_for else None))
         return providers, skipped
 
     def labels(self) -> dict[str, str]:

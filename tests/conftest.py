@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
 
 from bot.app import build_deps, create_app
 from bot.config import Settings
 from bot.server import make_http_server
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
+
+
+@pytest.fixture(autouse=True)
+def root_logging():
+    """A CLI test configures the root logger (`bot.logs.configure`); the next test gets it back as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

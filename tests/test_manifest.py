@@ -8,7 +8,7 @@ import pytest
 import yaml
 from slack_bolt import App
 
-from handlers import register_all
+from handlers.slack import register_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "tests" / "slack_schema" / "manifest.schema.json").read_text())

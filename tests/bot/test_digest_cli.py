@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from store.db import open_db
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AT = "2026-03-16T10:00:00+00:00"  # Monday of ISO week 2026-W12, after 09:00 UTC
 WEEK = "2026-W12"
-EARLY = datetime(2026, 3, 1, tzinfo=timezone.utc)
+EARLY = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def people(db_path: Path, count: int, *, team: str = "T1", topics: tuple[str, ..
     db = open_db(db_path)
     load_bundled(db, bundled_rows())
     ids = [f"U{n:04d}" for n in range(count)]
-    checked = datetime.now(timezone.utc).isoformat()
+    checked = datetime.now(UTC).isoformat()
     with db.atomic():
         for user in ids:
             users.upsert_user(db, team, user, tz="UTC", tz_checked_at=checked, now=EARLY)

@@ -2,6 +2,9 @@
 
 import logging
 
+from bot import logs
+from bot.app import build_deps
+from bot.config import Settings
 from bot.logs import SecretRedactor
 
 
@@ -32,3 +35,34 @@ def test_short_values_are_not_treated_as_secrets():
     redactor = SecretRedactor()
     redactor.add("42", "", None)
     assert redactor.redact("org 42") == "org 42"
+
+
+def test_each_app_owns_its_redactor(env, tmp_path):
+    """Secrets one app learns (an LRS user called `learnbot`) do not hide words in another's logs."""
+    lrs_env = {**env, "LEARNBOT_LRS_URL": "https://lrs.test/xAPI", "LEARNBOT_LRS_USERNAME": "learnbot",
+               "LEARNBOT_LRS_PASSWORD": "lrs-password-123"}
+    other_env = {**env, "LEARNBOT_DB": str(tmp_path / "other.db")}
+    with_lrs, other = build_deps(Settings.from_env(lrs_env)), build_deps(Settings.from_env(other_env))
+    try:
+        assert with_lrs.redactor.redact("job learnbot-digest-sweep") == "job [redacted]-digest-sweep"
+        assert other.redactor.redact("job learnbot-digest-sweep") == "job learnbot-digest-sweep"
+    finally:
+        for deps in (with_lrs, other):
+            deps.runner.stop()
+            deps.db.close()
+
+
+def test_install_puts_the_apps_redactor_in_place_of_the_previous_one():
+    handler = logging.StreamHandler()
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [handler]
+    try:
+        first, second = SecretRedactor(), SecretRedactor()
+        first.add("first-secret")
+        second.add("second-secret")
+        logs.install(first)
+        logs.install(second)
+        assert handler.filters == [second]
+    finally:
+        root.handlers[:] = saved

@@ -9,7 +9,6 @@ import time
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-
 from fakes.slack import BOT_TOKEN, SIGNING_SECRET, SlackDriver
 
 

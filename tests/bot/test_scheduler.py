@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 import bot.scheduler
 from bot.config import Settings
 
-NOW = datetime(2026, 3, 16, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -70,11 +70,11 @@ def test_a_failing_sweep_is_logged_with_an_incident_id_and_stays_scheduled(sweep
     scheduler = bot.scheduler.start(Settings(), SimpleNamespace(now=lambda: NOW), "the client")
     try:
         assert signal.seen.wait(5)
-        assert scheduler.get_job("learnbot-digest-sweep").next_run_time > datetime.now(timezone.utc)
+        assert scheduler.get_job("learnbot-digest-sweep").next_run_time > datetime.now(UTC)
     finally:
         scheduler.shutdown(wait=True)
         logging.getLogger("bot.scheduler").removeHandler(signal)
     (failure,) = [r.getMessage() for r in caplog.records if r.name == "bot.scheduler"]
     assert "learnbot-digest-sweep failed" in failure and "(incident " in failure
     assert any("incident" in r.getMessage() and (r.exc_info or r.exc_text)
-               for r in caplog.records if r.name == "handlers.slack")
+               for r in caplog.records if r.name == "handlers.core.errors")

@@ -1,0 +1,113 @@
+"""Replies as plain terminal text (the `learnbot chat` adapter)."""
+
+from __future__ import annotations
+
+import re
+from functools import singledispatch
+
+from handlers.core.formatting import format_minutes
+from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Problem, ResultsPage
+from providers.model import LearningObject
+
+
+def plain(text: str) -> str:
+    """Slack mrkdwn to plain text: drop `*bold*` and backtick marks, unwrap <url|label> links."""
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    return text.replace("`", "").replace("*", "")
+
+
+@singledispatch
+def render_text(reply) -> str:  # pragma: no cover
+    raise TypeError(f"no text renderer for {type(reply).__name__}")
+
+
+@render_text.register
+def _notice(reply: Notice) -> str:
+    parts = [plain(reply.text), *(plain(line) for line in reply.lines)]
+    if reply.chart:
+        parts.append(reply.chart)
+    return "\n".join(parts)
+
+
+@render_text.register
+def _problem(reply: Problem) -> str:
+    return "! " + plain(reply.text)
+
+
+def item_lines(entry: Numbered, with_ids: bool = True) -> list[str]:
+    item = entry.item
+    lines = [f"{entry.number:>2}. {item.title}"]
+    lines.append("    " + " · ".join(facts(item)))
+    if entry.note:
+        lines.append(f"    {entry.note}")
+    lines.append(f"    {item.url}")
+    if with_ids:
+        lines.append(f"    id: {item.ref}")
+    return lines
+
+
+def facts(item: LearningObject) -> list[str]:
+    """Provider, type, language, duration, level, price: the facts shown under a title."""
+    shown = [item.source or item.provider]
+    if item.type:
+        shown.append(item.type)
+    if item.language:
+        shown.append(item.language)
+    if item.duration_minutes:
+        shown.append(format_minutes(item.duration_minutes))
+    if item.level:
+        shown.append(item.level)
+    if item.is_paid:
+        shown.append(str(item.price))
+    if item.enrollable:
+        shown.append("enrollable")
+    return shown
+
+
+def status_line(reply: ResultsPage) -> str:
+    answered = [s.label for s in reply.statuses if s.state == "ok"]
+    parts = [f"{reply.total} result{'s' if reply.total != 1 else ''}"]
+    if answered:
+        parts.append("from " + ", ".join(answered))
+    for status in reply.statuses:
+        if status.state == "timeout":
+            parts.append(f"{status.label} timed out")
+        elif status.state == "error":
+            parts.append(f"{status.label} failed: {status.reason}")
+    return "; ".join(parts) + "."
+
+
+@render_text.register
+def _results(reply: ResultsPage) -> str:
+    lines = [f"Results for “{reply.query_text}” (page {reply.page + 1} of {reply.pages}):"]
+    if not reply.entries:
+        lines.append("Nothing matched. Try fewer words or fewer filters.")
+    for entry in reply.entries:
+        lines.extend(item_lines(entry))
+    lines.append(status_line(reply))
+    lines.extend(plain(note) for note in reply.notes)
+    if reply.has_more:
+        lines.append("Type `more` for the next page; `save N` or `enroll N` to act on a result.")
+    elif reply.entries:
+        lines.append("Type `save N` or `enroll N` to act on a result.")
+    return "\n".join(plain(line) if line.startswith("Type") else line for line in lines)
+
+
+@render_text.register
+def _item_list(reply: ItemList) -> str:
+    if not reply.entries:
+        return plain(reply.empty_text)
+    lines = [reply.title + ":"]
+    for entry in reply.entries:
+        lines.extend(item_lines(entry))
+    return "\n".join(lines)
+
+
+@render_text.register
+def _confirm(reply: Confirm) -> str:
+    return plain(reply.text) + "\nType yes to confirm, or anything else to cancel."
+
+
+@render_text.register
+def _open_form(reply: OpenForm) -> str:
+    return plain(reply.fallback)

@@ -1,0 +1,85 @@
+"""What an action answers, independent of where it is shown.
+
+`handlers.slack.render` turns these into Block Kit, `handlers.core.render_text` into terminal
+text. Actions never build Slack payloads themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from providers.model import LearningObject, ProviderStatus
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A plain answer: a first line and optional further lines."""
+
+    text: str
+    lines: tuple[str, ...] = ()
+    chart: str = ""  # pre-formatted text (a bar chart), shown in a code block
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something went wrong that the person can act on."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Numbered:
+    number: int
+    item: LearningObject
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ResultsPage:
+    search_id: int
+    query_text: str
+    entries: tuple[Numbered, ...]
+    page: int
+    pages: int
+    total: int
+    statuses: tuple[ProviderStatus, ...]
+    skipped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_more(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """Saved items or enrollments: items with a note each (status, progress)."""
+
+    title: str
+    entries: tuple[Numbered, ...]
+    empty_text: str
+    actions: bool = True
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """A question with a confirm button; `action` names what the button does, `value` its argument."""
+
+    text: str
+    confirm_label: str
+    action: str
+    value: str
+    danger: bool = False
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """Open a modal (Slack) — `form` is "connect" or "prefs"; the terminal shows `fallback`."""
+
+    form: str
+    fallback: str
+    provider: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+Reply = Notice | Problem | ResultsPage | ItemList | Confirm | OpenForm

@@ -1,0 +1,76 @@
+"""The connect and preferences modals: opening them, switching provider, saving submissions."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from handlers.core.deps import Deps, Person
+from handlers.core.describe import describe_preferences
+from handlers.core.errors import UserFacingError
+from handlers.core.replies import OpenForm
+from handlers.slack.home import publish_home
+from handlers.slack.ids import Action, View
+from handlers.slack.payloads import ids_from, is_admin, load_person
+from handlers.slack.views import FieldErrors, connect_view, parse_connect, parse_prefs, prefs_view
+from store import credentials, preferences
+
+logger = logging.getLogger(__name__)
+
+
+def open_form(client: WebClient, deps: Deps, person: Person, form: OpenForm, trigger_id: str) -> None:
+    if form.form == "connect":
+        view = connect_view(deps.hub.specs, form.provider, is_admin(client, person.user_id))
+    else:
+        prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+        view = prefs_view(prefs, deps.hub.labels())
+    client.views_open(trigger_id=trigger_id, view=view.to_dict())
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(Action.CONNECT_PICK)
+    def pick_provider(ack, body, client):
+        ack()
+        provider = body["actions"][0]["selected_option"]["value"]
+        view = connect_view(deps.hub.specs, provider, is_admin(client, ids_from(body)[1]))
+        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view.to_dict())
+
+    @app.view(View.CONNECT)
+    def connect_submitted(ack, body, client, view):
+        team_id, user_id = ids_from(body)
+        try:
+            submission = parse_connect(view["state"], view.get("private_metadata", ""), deps.hub.specs)
+            if submission.share and not is_admin(client, user_id):
+                raise FieldErrors({"connect_share": "Only workspace admins can share credentials."})
+        except UserFacingError as error:
+            ack(response_action="errors", errors={"connect_share": error.message})
+            return
+        except FieldErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        owner = None if submission.share else user_id
+        credentials.save_credentials(deps.db, deps.vault, team_id, owner, submission.provider, submission.values)
+        ack()
+        label = deps.hub.specs[submission.provider].label
+        whose = "for everyone in this workspace" if submission.share else "for you"
+        client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
+                                "Its credentials are stored encrypted and are never shown back.")
+        publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+    @app.view(View.PREFS)
+    def prefs_submitted(ack, body, client, view):
+        team_id, user_id = ids_from(body)
+        try:
+            changes = parse_prefs(view["state"], deps.hub.labels())
+        except FieldErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        current = preferences.get_preferences(deps.db, team_id, user_id)
+        saved = preferences.save_preferences(deps.db, team_id, user_id, dataclasses.replace(current, **changes))
+        ack()
+        client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
+                                + "\n".join(describe_preferences(saved)))
+        publish_home(client, deps, load_person(client, deps, team_id, user_id))

@@ -1,0 +1,47 @@
+"""The `/learn` slash command: acknowledge at once, work after, replace the acknowledgement."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.core import grammar as g
+from handlers.core.actions import help_reply, run
+from handlers.core.deps import Deps
+from handlers.core.errors import UsageError, safely
+from handlers.core.replies import OpenForm, Problem
+from handlers.slack.deliver import deliver
+from handlers.slack.forms import open_form
+from handlers.slack.ids import COMMAND
+from handlers.slack.payloads import ids_from, load_person
+from handlers.slack.render import render_slack
+
+
+def interim(command: g.Command) -> str:
+    """The acknowledgement shown while the work runs."""
+    if isinstance(command, g.Search):
+        return f"Searching for “{g.clean(command.text)[:150]}”…"
+    if isinstance(command, g.Enroll):
+        return "Enrolling…"
+    return "Working on it…"
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(COMMAND)
+    def learn(ack, body, respond, client):
+        try:
+            command = g.parse_command(body.get("text") or "")
+        except UsageError as error:
+            ack(**render_slack(Problem(f"{error.message}\n`/learn help` shows everything learnbot can do.")))
+            return
+        if isinstance(command, g.Help):
+            ack(**render_slack(help_reply(command.topic)))
+            return
+        opens_form = isinstance(command, g.Connect) or (isinstance(command, g.Prefs) and not command.changes)
+        ack() if opens_form else ack(text=interim(command))
+        team_id, user_id = ids_from(body)
+        person = load_person(client, deps, team_id, user_id)
+        reply = safely(lambda: run(command, person, deps))
+        if isinstance(reply, OpenForm):
+            open_form(client, deps, person, reply, body["trigger_id"])
+            return
+        deliver(body, client, respond, reply, replace=not opens_form)

@@ -1,0 +1,54 @@
+"""Direct messages: the same commands in plain words ("python videos in french under 2 hours")."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from handlers.core import grammar as g
+from handlers.core.actions import run
+from handlers.core.deps import Deps
+from handlers.core.errors import UsageError, safely
+from handlers.core.replies import OpenForm, Problem
+from handlers.slack.deliver import payload
+from handlers.slack.ids import Action
+from handlers.slack.payloads import load_person
+from handlers.slack.render import message, section
+
+
+def form_button(form: OpenForm) -> dict:
+    """A direct message carries no trigger to open a modal, so offer a button that does."""
+    action, label = (Action.CONNECT, "Connect a provider") if form.form == "connect" \
+        else (Action.EDIT_PREFS, "Edit preferences")
+    return message([section("Press the button to open the form."),
+                    ActionsBlock(elements=[ButtonElement(text=label, action_id=action)])], label)
+
+
+def is_person_writing(event: dict) -> bool:
+    return event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("message", matchers=[lambda event: is_person_writing(event)])
+    def direct_message(event, body, client):
+        channel = event["channel"]
+        try:
+            command = g.parse_message(event.get("text") or "")
+        except UsageError as error:
+            client.chat_postMessage(channel=channel, **payload(Problem(
+                f"{error.message}\nWrite `help` to see everything learnbot can do.")))
+            return
+        person = load_person(client, deps, body.get("team_id") or event.get("team", ""), event["user"])
+        placeholder = None
+        if isinstance(command, g.Search):
+            placeholder = client.chat_postMessage(channel=channel, text=f"Searching for “{command.text[:150]}”…")
+        reply = safely(lambda: run(command, person, deps))
+        rendered = form_button(reply) if isinstance(reply, OpenForm) else payload(reply)
+        if placeholder:
+            client.chat_update(channel=channel, ts=placeholder["ts"], **rendered)
+        else:
+            client.chat_postMessage(channel=channel, **rendered)
+
+    @app.event("message")
+    def other_messages():
+        """Messages in channels and edits are not for learnbot; acknowledging them keeps Bolt quiet."""

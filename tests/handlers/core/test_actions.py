@@ -1,0 +1,101 @@
+"""The actions without Slack: `run(command, person, deps)` on the bundled catalog and a real store."""
+
+import dataclasses
+
+import pytest
+
+from handlers.core import grammar as g
+from handlers.core.actions import confirmed, run
+from handlers.core.deps import Person
+from handlers.core.errors import NotFoundError, UsageError
+from handlers.core.replies import Confirm, ItemList, Notice, OpenForm, ResultsPage
+from store import history, library, preferences, users
+
+ADA = Person("T1", "U1", email="ada@example.com", name="Ada", tz="Europe/Paris")
+
+
+def ask(text: str, deps, person: Person = ADA):
+    return run(g.parse_message(text), person, deps)
+
+
+def test_a_search_answers_a_page_of_catalog_results_and_records_it(deps):
+    page = ask("python", deps)
+    assert isinstance(page, ResultsPage)
+    assert page.entries and all("python" in (e.item.title + e.item.description).lower() for e in page.entries)
+    assert [e.number for e in page.entries] == list(range(1, len(page.entries) + 1))
+    assert history.last_search(deps.db, "T1", "U1").id == page.search_id
+
+
+def test_a_search_uses_saved_preferences_and_says_so(deps):
+    users.upsert_user(deps.db, "T1", "U1")
+    preferences.save_preferences(deps.db, "T1", "U1",
+                                 dataclasses.replace(preferences.Preferences(), languages=("fr",)))
+    page = ask("python", deps)
+    assert any("Using your preferences: fr" in note for note in page.notes)
+    assert {e.item.language for e in page.entries} == {"fr"}
+
+
+def test_an_unknown_provider_filter_is_refused_with_the_known_ones(deps):
+    with pytest.raises(UsageError, match="Known providers: .*catalog"):
+        ask("python provider:nosuch", deps)
+
+
+def test_more_turns_the_page_and_stops_at_the_last(deps):
+    first = ask("python", deps)
+    assert first.pages >= 2  # the bundled catalog has more python items than a page holds
+    second = ask("more", deps)
+    assert second.page == 1 and second.entries[0].number == deps.page_size + 1
+    for _ in range(first.pages):
+        last = ask("more", deps)
+    assert isinstance(last, Notice) and "last page" in last.text
+
+
+def test_save_by_number_then_again_keeps_one_copy(deps):
+    ask("python", deps)
+    assert ask("save 1", deps).text.startswith("Saved")
+    assert "already in your saved items" in ask("save 1", deps).text
+    saved = ask("saved", deps)
+    assert isinstance(saved, ItemList) and len(saved.entries) == 1
+
+
+def test_a_number_outside_the_last_search_names_the_range(deps):
+    ask("python", deps)
+    with pytest.raises(NotFoundError, match="pick a number from 1 to"):
+        ask("enroll 999", deps)
+
+
+def test_enroll_in_a_catalog_item_records_it_once(deps):
+    page = ask("python", deps)
+    number = next(e.number for e in page.entries if e.item.enrollable and not e.item.is_paid)
+    assert "enrolled" in ask(f"enroll {number}", deps).text
+    assert "already enrolled" in ask(f"enroll {number}", deps).text
+    assert [e.status for e in library.list_enrollments(deps.db, "T1", "U1")] == ["enrolled"]
+
+
+def test_connect_asks_for_the_form_and_never_takes_credentials_in_text(deps):
+    reply = ask("connect learnflow", deps)
+    assert isinstance(reply, OpenForm) and reply.provider == "learnflow"
+    with pytest.raises(UsageError, match="You can connect"):
+        ask("connect nosuch", deps)
+
+
+def test_digest_off_then_on(deps):
+    assert "off" in ask("digest off", deps).text
+    assert not preferences.get_preferences(deps.db, "T1", "U1").digest_enabled
+    assert "is on" in ask("digest on", deps).text
+
+
+def test_forget_me_asks_first(deps):
+    ask("python", deps)
+    reply = ask("forget-me", deps)
+    assert isinstance(reply, Confirm) and reply.danger and reply.value == "U1"
+    assert history.last_search(deps.db, "T1", "U1") is not None
+
+
+def test_a_confirmed_forget_deletes_only_for_its_owner(deps):
+    ask("python", deps)
+    with pytest.raises(UsageError, match="not yours"):
+        confirmed("forget", "U2", ADA, deps)
+    assert history.last_search(deps.db, "T1", "U1") is not None
+    assert "deleted everything" in confirmed("forget", "U1", ADA, deps).text
+    assert history.last_search(deps.db, "T1", "U1") is None
