@@ -11,16 +11,9 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "providers", "store")
 SLACK = ("slack_bolt", "slack_sdk")
-# Cycles tolerated for now, each with the branch that removes it. An entry must name a
-# cycle that still exists (see `test_every_allowed_cycle_still_exists`).
-ALLOWED_CYCLES = [
-    {"store.db", "store.catalog"},  # fixed on branch i9
-]
 # Modules with no Slack in them, however deep one follows their imports.
 SLACK_FREE = ("handlers.core", "handlers.digest.model", "handlers.digest.build", "handlers.digest.text",
               "handlers.terminal", "providers", "store")
@@ -99,15 +92,7 @@ def test_the_contracts_see_every_package():
 
 
 def test_no_import_cycles():
-    found = [sorted(cycle) for cycle in cycles() if cycle not in ALLOWED_CYCLES]
-    assert found == []
-
-
-@pytest.mark.parametrize("allowed", ALLOWED_CYCLES, ids=lambda cycle: "+".join(sorted(cycle)))
-def test_every_allowed_cycle_still_exists(allowed):
-    """An allowance outlives its cycle only by mistake: remove it when the cycle goes."""
-    if allowed not in cycles():
-        pytest.fail(f"{sorted(allowed)} no longer import each other: remove it from ALLOWED_CYCLES")
+    assert [sorted(cycle) for cycle in cycles()] == []
 
 
 def test_the_core_providers_and_store_import_nothing_of_slack():
