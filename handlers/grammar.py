@@ -144,12 +144,17 @@ def parse_command(text: str) -> Command:
     rest = rest.strip()
     if verb == "search":
         return parse_search(rest)
-    if verb in SUBCOMMANDS:
+    if verb in SUBCOMMANDS and not starts_a_phrase(verb, rest):
         return SUBCOMMANDS[verb](rest)
     if verb in ("?", "-h", "--help"):
         return Help()
     reject_unknown_subcommand(verb, rest)
     return parse_search(text)
+
+
+def starts_a_phrase(verb: str, rest: str) -> bool:
+    """`more than 2 hours of javascript` is a search that starts with a command word."""
+    return verb == "more" and rest.lower().startswith("than ")
 
 
 def reject_unknown_subcommand(verb: str, rest: str) -> None:
@@ -401,7 +406,8 @@ STOPWORDS = frozenset("""
     training application applications
     je j moi veux voudrais aimerais souhaite cherche trouve trouver montre des de du la le les l d un une
     pour sur en et ou à au aux avec dans apprendre comment que qu quoi quelque chose me m mon ma mes
-    svp stp cours formation formations tuto tutos tutoriel tutoriels leçon leçons ligne initier
+    son sa ses notre votre leur svp stp cours formation formations tuto tutos tutoriel tutoriels
+    leçon leçons ligne initier
 """.split())
 
 _NUMBER_WORDS = {
@@ -456,7 +462,7 @@ _LEVEL = "|".join(sorted(map(re.escape, LEVEL_WORDS), key=len, reverse=True))
 LEVEL_PHRASE = re.compile(
     rf"(?<![\w])(?:(?:for|pour)\s+(?:the\s+|les\s+|des\s+)?(?:absolute\s+|complete\s+|total\s+|vrais\s+)?)?"
     rf"(?:level\s+|niveau\s+)?(?P<level>{_LEVEL})(?:[-\s]level|\s+niveau)?{_WORDS_END}")
-TYPE_PHRASE = re.compile(
+TYPE_PHRASE = re.compile(  # a type word, or "application(s) mobile(s)" (an app; "application" alone is generic)
     rf"(?<![\w])(?:mobile\s+)?(?P<type>{'|'.join(sorted(TYPE_WORDS, key=len, reverse=True))})"
     rf"(?:\s+mobiles?)?{_WORDS_END}|(?<![\w])applications?\s+mobiles?{_WORDS_END}")
 ELISION = re.compile(r"^(?:l|d|j|qu|n|s|c|m|t)'(?=\w)")
@@ -491,7 +497,7 @@ def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
     rest = PROVIDER_PHRASE.sub(lambda m: take("provider", PROVIDER_NAMES[re.sub(r"\s+", " ", m["provider"])]),
                                rest)
     rest = LEVEL_PHRASE.sub(lambda m: take("level", LEVEL_WORDS[m["level"]]), rest)
-    rest = TYPE_PHRASE.sub(lambda m: take("type", TYPE_WORDS.get(m["type"] or "", "app")), rest)
+    rest = TYPE_PHRASE.sub(lambda m: take("type", TYPE_WORDS[m["type"]] if m["type"] else "app"), rest)
     for name in ("max", "min", "level", "sort"):
         del said[name][1:]  # said twice in words: the first one counts
     return said, rest
