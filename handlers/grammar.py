@@ -17,6 +17,7 @@ from providers.model import LEVELS, SORTS, TYPES, SearchQuery
 
 MAX_TEXT = 1000
 MAX_KEYWORDS = 200
+MAX_MINUTES = 10000 * 60
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DURATION_FORMS = "`30m`, `2h`, `2 hours` or `1h30`"
 SEARCH_FORM = ("`/learn <keywords> [type:video|mooc|podcast|app|course] [lang:en|fr|…] "
@@ -102,7 +103,8 @@ Command = (Search | More | Enroll | Save | Saved | Enrollments | Connect | Disco
 
 HELP_LINES = (
     ("search", f"{SEARCH_FORM} — search every connected provider (`/learn search …` is the same). "
-               f"Durations: {DURATION_FORMS}."),
+               f"Durations: {DURATION_FORMS}. Plain words work too, in English or French: "
+               "`/learn python videos in French under 2 hours for beginners`."),
     ("enroll", "`/learn enroll <result number or id>` — enroll through the provider that supports it"),
     ("save", "`/learn save <result number or id>` — keep an item for later"),
     ("saved", "`/learn saved` — your saved items"),
@@ -252,7 +254,7 @@ def parse_duration(value: str, name: str = "max") -> int:
         raise UsageError(f"`{name}:{value[:20]}` is not a duration; use {DURATION_FORMS}.")
     hours, minutes = (int(g) if g else 0 for g in match.groups())
     total = hours * 60 + minutes
-    if total <= 0 or total > 10000 * 60:
+    if total <= 0 or total > MAX_MINUTES:
         raise UsageError(f"`{name}:{value}` is out of range; use {DURATION_FORMS}.")
     return total
 
@@ -402,12 +404,12 @@ SHORT_MINUTES = 30  # "short" and "quick" mean at most this long
 STOPWORDS = frozenset("""
     i i'm i'd me my want wanna would like to learn about some any a an the for please find show search
     looking look with on of and or in into at by from how what is are can you give get getting started
-    need something new online teach recommend good course courses tutorial tutorials lesson lessons
+    could need something new online teach recommend good course courses tutorial tutorials lesson lessons
     training application applications
     je j moi veux voudrais aimerais souhaite cherche trouve trouver montre des de du la le les l d un une
     pour sur en et ou à au aux avec dans apprendre comment que qu quoi quelque chose me m mon ma mes
     son sa ses notre votre leur svp stp cours formation formations tuto tutos tutoriel tutoriels
-    leçon leçons ligne initier
+    leçon leçons ligne initier il vous plaît plait
 """.split())
 
 _NUMBER_WORDS = {
@@ -466,7 +468,7 @@ TYPE_PHRASE = re.compile(  # a type word, or "application(s) mobile(s)" (an app;
     rf"(?<![\w])(?:mobile\s+)?(?P<type>{'|'.join(sorted(TYPE_WORDS, key=len, reverse=True))})"
     rf"(?:\s+mobiles?)?{_WORDS_END}|(?<![\w])applications?\s+mobiles?{_WORDS_END}")
 ELISION = re.compile(r"^(?:l|d|j|qu|n|s|c|m|t)'(?=\w)")
-EDGE_PUNCTUATION = "\"'«»()[]{}¿¡.,;:!?…"
+EDGE_PUNCTUATION = "\"'«»()[]{}¿¡.,;:!?…-–—"
 
 
 def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
@@ -482,12 +484,12 @@ def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
         high, unit = duration_minutes(match["high"])
         low = duration_minutes(match["low"])[0] if ONE_DURATION.fullmatch(match["low"]) \
             else round(_number(match["low"]) * unit)
-        take("min", str(low))
-        return take("max", str(high))
+        take("min", _length(low, match[0]))
+        return take("max", _length(high, match[0]))
 
     def take_bounded(match: re.Match) -> str:
         is_min = match["min"] or match["min_after"]
-        return take("min" if is_min else "max", str(duration_minutes(match["duration"])[0]))
+        return take("min" if is_min else "max", _length(duration_minutes(match["duration"])[0], match[0]))
 
     rest = BETWEEN.sub(take_between, rest)
     rest = BOUNDED.sub(take_bounded, rest)
@@ -501,6 +503,13 @@ def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
     for name in ("max", "min", "level", "sort"):
         del said[name][1:]  # said twice in words: the first one counts
     return said, rest
+
+
+def _length(minutes: int, words: str) -> str:
+    if not 0 < minutes <= MAX_MINUTES:
+        raise UsageError(f"\"{words[:40]}\" is not a length learnbot can look for; say it like "
+                         "\"under 2 hours\", \"at least 30 minutes\" or \"between 1 and 3 hours\".")
+    return str(minutes)
 
 
 def _take_short(text: str, said: dict[str, list[str]]) -> str:
