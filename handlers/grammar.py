@@ -320,16 +320,15 @@ def take_filter_tokens(text: str) -> tuple[dict[str, list[str]], str]:
     """Split `key:value` filters from the other words; `max:2 hours` reads the unit after the number."""
     found: dict[str, list[str]] = {name: [] for name in FILTERS}
     words: list[str] = []
-    tokens = text.split(" ")
-    for index, token in enumerate(tokens):
+    if wrong_unit := LENGTH_IN_DAYS.search(text):
+        raise UsageError(f"`{wrong_unit[0][:30]}`: lengths are in minutes or hours, e.g. `max:2h`, "
+                         f"`max:2 hours` or `max:90m`.")
+    for token in LENGTH_WITH_UNIT.sub(r"\1\2", text).split(" "):
         name, sep, value = token.partition(":")
         name = name.lower()
         if sep and name in FILTERS:
             if not value:
                 raise UsageError(f"`{token[:30]}` needs a value, e.g. `{name}:…`. {SEARCH_FORM}")
-            following = tokens[index + 1] if index + 1 < len(tokens) else ""
-            if name in ("max", "min") and value.isdigit() and UNIT_WORD.fullmatch(following):
-                value += tokens.pop(index + 1)
             found[name].extend(v for v in value.split(",") if v)
         elif sep and value and re.fullmatch(r"[A-Za-z]{2,12}", name):
             raise UsageError(f"`{name[:12]}:` is not a filter; the filters are type:, lang:, provider:, "
@@ -425,7 +424,9 @@ HOUR_UNIT = r"(?:hours?|hrs?|heures?|h)(?![a-zà-ÿ])"
 MINUTE_UNIT = r"(?:minutes?|mins?|mn|m)" + _WORDS_END
 HALF_HOUR = r"(?:half\s+an?\s+hour|a\s+half[-\s]hour|(?:une\s+)?demi[-\s]heure)"
 AND_A_HALF = r"(?:and\s+a\s+half|et\s+demie?)"
-UNIT_WORD = re.compile(rf"{HOUR_UNIT}|{MINUTE_UNIT}", re.IGNORECASE)
+LENGTH_WITH_UNIT = re.compile(rf"\b((?:max|min):\d{{1,5}}) ({HOUR_UNIT}|{MINUTE_UNIT})", re.IGNORECASE)
+LENGTH_IN_DAYS = re.compile(r"\b(?:max|min):\d{1,5} ?(?:days?|weeks?|months?|jours?|semaines?|mois)\b",
+                            re.IGNORECASE)
 
 
 def _duration(named: bool) -> str:
@@ -468,7 +469,9 @@ TYPE_PHRASE = re.compile(  # a type word, or "application(s) mobile(s)" (an app;
     rf"(?<![\w])(?:mobile\s+)?(?P<type>{'|'.join(sorted(TYPE_WORDS, key=len, reverse=True))})"
     rf"(?:\s+mobiles?)?{_WORDS_END}|(?<![\w])applications?\s+mobiles?{_WORDS_END}")
 ELISION = re.compile(r"^(?:l|d|j|qu|n|s|c|m|t)'(?=\w)")
-EDGE_PUNCTUATION = "\"'«»()[]{}¿¡.,;:!?…-–—"
+LEADING_PUNCTUATION = "\"'«»([{¿¡-–—"  # not ".": `.NET`
+LEADING_DOTS = re.compile(r"^\.{2,}")
+TRAILING_PUNCTUATION = "\"'«»)]}.,;:!?…-–—"
 
 
 def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
@@ -542,7 +545,7 @@ def normalise_keywords(text: str) -> str:
     a digit (emoji, punctuation) dropped. Symbols inside a word stay: `C++`, `C#`, `.NET`, `node.js`."""
     words = []
     for token in re.split(r"[\s,;!?]+", text.lower().replace("’", "'")):
-        token = token.strip(EDGE_PUNCTUATION) if token != ".net" else token
+        token = LEADING_DOTS.sub("", token.lstrip(LEADING_PUNCTUATION)).rstrip(TRAILING_PUNCTUATION)
         token = ELISION.sub("", token)
         token = re.sub(r"'s$", "", token)
         if token and token not in STOPWORDS and any(c.isalnum() for c in token):

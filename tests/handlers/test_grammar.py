@@ -304,3 +304,23 @@ def test_without_drops_exactly_one_filter(key):
 def test_without_refuses_what_is_not_a_filter(key):
     with pytest.raises(UsageError, match="not a filter"):
         g.without(g.parse_command("python type:video").query, key)
+
+
+@pytest.mark.parametrize("text", ["python under 0 minutes", "python 99999 hours", "sql between 0 and 0 hours"])
+def test_a_length_said_in_words_out_of_range_is_refused_with_the_plain_form(text):
+    with pytest.raises(UsageError, match="under 2 hours"):
+        g.parse_message(text)
+
+
+def test_a_written_length_in_days_or_weeks_is_refused_with_the_right_form():
+    with pytest.raises(UsageError, match="minutes or hours"):
+        g.parse_command("python max:2 weeks")
+
+
+@pytest.mark.parametrize("text,keywords", [
+    ("Je voudrais apprendre le machine learning s'il vous plaît", "machine learning"),
+    ("...python", "python"), (".NET.", ".net"), ("«docker»", "docker"), ("intro-to rust", "rust"),
+    ("Could you recommend something on kubernetes?", "kubernetes"), ("what is git", "git"),
+])
+def test_filler_words_and_edge_punctuation_are_not_searched(text, keywords):
+    assert g.parse_message(text).query.keywords == keywords
