@@ -372,11 +372,13 @@ LANGUAGE_NAMES = {  # the languages of Slack's locales (and Dutch), in English a
     "english": "en", "anglais": "en", "french": "fr", "francais": "fr", "français": "fr",
     "german": "de", "allemand": "de", "spanish": "es", "espagnol": "es", "italian": "it",
     "italien": "it", "portuguese": "pt", "portugais": "pt", "japanese": "ja", "japonais": "ja",
-    "korean": "ko", "coréen": "ko", "coreen": "ko", "chinese": "zh", "chinois": "zh",
+    "korean": "ko", "coréen": "ko", "coreen": "ko", "chinese": "zh", "chinois": "zh", "mandarin": "zh",
+    "hindi": "hi",
     "dutch": "nl", "néerlandais": "nl", "neerlandais": "nl",
 }
 LANGUAGE_LABELS = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
-                   "pt": "Portuguese", "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "nl": "Dutch"}
+                   "pt": "Portuguese", "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "hi": "Hindi",
+                   "nl": "Dutch"}
 TYPE_WORDS = {
     "video": "video", "videos": "video", "vidéo": "video", "vidéos": "video",
     "mooc": "mooc", "moocs": "mooc", "podcast": "podcast", "podcasts": "podcast", "balado": "podcast",
