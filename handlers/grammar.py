@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
 from handlers.errors import UsageError
+from handlers.formatting import format_minutes
 from providers.model import LEVELS, SORTS, TYPES, SearchQuery
 
 MAX_TEXT = 1000
@@ -346,8 +347,8 @@ def _query(keywords: str, found: dict[str, list[str]]) -> SearchQuery:
     max_minutes = parse_duration(found["max"][0], "max") if found["max"] else None
     min_minutes = parse_duration(found["min"][0], "min") if found["min"] else None
     if max_minutes is not None and min_minutes is not None and min_minutes > max_minutes:
-        raise UsageError(f"The shortest length you asked for ({minutes_text(min_minutes)}) is longer than "
-                         f"the longest ({minutes_text(max_minutes)}); swap them, e.g. `min:30m max:2h`.")
+        raise UsageError(f"The shortest length you asked for ({format_minutes(min_minutes)}) is longer than "
+                         f"the longest ({format_minutes(max_minutes)}); swap them, e.g. `min:30m max:2h`.")
     return SearchQuery(
         keywords=keywords,
         types=_unique(parse_type(v) for v in found["type"]),
@@ -582,9 +583,9 @@ def understood(query: SearchQuery, provider_labels: dict[str, str] | None = None
     if query.providers:
         parts.append(Understood("providers", "on " + " or ".join(labels.get(p, p) for p in query.providers)))
     if query.min_minutes is not None:
-        parts.append(Understood("min_minutes", f"at least {minutes_text(query.min_minutes)}"))
+        parts.append(Understood("min_minutes", f"at least {format_minutes(query.min_minutes)}"))
     if query.max_minutes is not None:
-        parts.append(Understood("max_minutes", f"at most {minutes_text(query.max_minutes)}"))
+        parts.append(Understood("max_minutes", f"at most {format_minutes(query.max_minutes)}"))
     if query.level:
         parts.append(Understood("level", query.level))
     if query.sort != "best":
@@ -603,14 +604,6 @@ def without(query: SearchQuery, key: str) -> SearchQuery:
         raise UsageError(f"`{key[:30]}` is not a filter a search can drop; the filters are {', '.join(REMOVABLE)}.")
     default = next(f.default for f in fields(SearchQuery) if f.name == key)
     return replace(query, **{key: default})
-
-
-def minutes_text(minutes: int) -> str:
-    """90 → `1 h 30`, 120 → `2 h`, 45 → `45 min`."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 def parse_message(text: str) -> Command:
     """Understand a direct message: a command word first, else a search in plain words."""
