@@ -10,26 +10,17 @@ import difflib
 import re
 import shlex
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from handlers.core.errors import UsageError
+from handlers.core.formatting import format_minutes
 from providers.model import LEVELS, SORTS, TYPES, SearchQuery
 
 MAX_TEXT = 1000
 MAX_KEYWORDS = 200
+MAX_MINUTES = 10000 * 60
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-LANGUAGE_NAMES = {
-    "english": "en", "anglais": "en", "french": "fr", "francais": "fr", "français": "fr",
-    "spanish": "es", "espagnol": "es", "german": "de", "allemand": "de", "italian": "it",
-    "italien": "it", "portuguese": "pt", "dutch": "nl",
-}
-TYPE_WORDS = {
-    "video": "video", "videos": "video", "vidéo": "video", "vidéos": "video",
-    "mooc": "mooc", "moocs": "mooc", "podcast": "podcast", "podcasts": "podcast",
-    "app": "app", "apps": "app", "application": "app", "applications": "app",
-    "course": "course", "courses": "course", "cours": "course",
-}
-DURATION_FORMS = "`30m`, `2h` or `1h30`"
+DURATION_FORMS = "`30m`, `2h`, `2 hours` or `1h30`"
 SEARCH_FORM = ("`/learn <keywords> [type:video|mooc|podcast|app|course] [lang:en|fr|…] "
                "[provider:NAME] [max:DURATION] [min:DURATION] "
                "[level:beginner|intermediate|advanced] [sort:best|random]`")
@@ -113,7 +104,8 @@ Command = (Search | More | Enroll | Save | Saved | Enrollments | Connect | Disco
 
 HELP_LINES = (
     ("search", f"{SEARCH_FORM} — search every connected provider (`/learn search …` is the same). "
-               f"Durations: {DURATION_FORMS}."),
+               f"Durations: {DURATION_FORMS}. Plain words work too, in English or French: "
+               "`/learn python videos in French under 2 hours for beginners`."),
     ("enroll", "`/learn enroll <result number or id>` — enroll through the provider that supports it"),
     ("save", "`/learn save <result number or id>` — keep an item for later"),
     ("saved", "`/learn saved` — your saved items"),
@@ -155,12 +147,17 @@ def parse_command(text: str) -> Command:
     rest = rest.strip()
     if verb == "search":
         return parse_search(rest)
-    if verb in SUBCOMMANDS:
+    if verb in SUBCOMMANDS and not starts_a_phrase(verb, rest):
         return SUBCOMMANDS[verb](rest)
     if verb in ("?", "-h", "--help"):
         return Help()
     reject_unknown_subcommand(verb, rest)
     return parse_search(text)
+
+
+def starts_a_phrase(verb: str, rest: str) -> bool:
+    """`more than 2 hours of javascript` is a search that starts with a command word."""
+    return verb == "more" and rest.lower().startswith("than ")
 
 
 def reject_unknown_subcommand(verb: str, rest: str) -> None:
@@ -251,14 +248,14 @@ SUBCOMMANDS = {
 
 
 def parse_duration(value: str, name: str = "max") -> int:
-    """`30m`, `45min`, `2h`, `1h30`, `1h30m`, `90` (minutes) → minutes."""
+    """`30m`, `45min`, `2h`, `2 hours`, `1h30`, `1h30m`, `90` (minutes) → minutes."""
     value = value.strip().lower().replace(" ", "")
-    match = re.fullmatch(r"(?:(\d{1,3})h(?:ours?)?)?(?:(\d{1,4})(?:m|min|mins|minutes?)?)?", value)
+    match = re.fullmatch(r"(?:(\d{1,3})(?:hours?|hrs?|heures?|h))?(?:(\d{1,4})(?:minutes?|mins?|mn|m)?)?", value)
     if not value or not match or not any(match.groups()):
         raise UsageError(f"`{name}:{value[:20]}` is not a duration; use {DURATION_FORMS}.")
     hours, minutes = (int(g) if g else 0 for g in match.groups())
     total = hours * 60 + minutes
-    if total <= 0 or total > 10000 * 60:
+    if total <= 0 or total > MAX_MINUTES:
         raise UsageError(f"`{name}:{value}` is out of range; use {DURATION_FORMS}.")
     return total
 
@@ -273,16 +270,18 @@ def parse_language(value: str) -> str:
 
 
 def parse_type(value: str) -> str:
-    value = TYPE_WORDS.get(value.strip().lower(), value.strip().lower())
+    value = value.strip().lower()
+    value = TYPE_WORDS.get(value) or GENERIC_TYPE_WORDS.get(value) or value
     if value not in TYPES:
         raise UsageError(f"`type:{value[:20]}` is not a type; use one of {', '.join(TYPES)}.")
     return value
 
 
 def parse_level(value: str) -> str:
-    if value.lower() not in LEVELS:
+    value = LEVEL_WORDS.get(value.lower(), value.lower())
+    if value not in LEVELS:
         raise UsageError(f"`level:{value[:20]}` is not a level; use one of {', '.join(LEVELS)}.")
-    return value.lower()
+    return value
 
 
 def parse_sort(value: str) -> str:
@@ -297,29 +296,47 @@ def parse_provider(value: str) -> str:
     return value.lower()
 
 
-FILTERS = {"type", "lang", "provider", "max", "min", "level", "sort"}
+FILTERS = ("type", "lang", "provider", "max", "min", "level", "sort")
 
 
 def parse_search(text: str) -> Search:
-    """`python for data analysis type:video max:2h` → a `Search`."""
+    """`/learn` keywords and direct messages alike → a `Search`.
+
+    `python videos in French under 2 hours` and `python type:video lang:fr max:2h` are the same
+    search. A `key:value` filter wins over the same filter said in words, and the words that
+    said a filter are not searched. The words left are normalised by `normalise_keywords`.
+    """
     text = clean(text)
-    words: list[str] = []
+    given, rest = take_filter_tokens(text)
+    said, rest = understand_words(rest)
+    found = {name: given[name] or said[name] for name in FILTERS}
+    keywords = normalise_keywords(rest)
+    if not keywords:
+        raise UsageError("Say what you want to learn, e.g. `/learn python type:video` or "
+                         f"\"python videos in French under 2 hours\". Form: {SEARCH_FORM}")
+    return Search(_query(keywords, found), text)
+
+
+def take_filter_tokens(text: str) -> tuple[dict[str, list[str]], str]:
+    """Split `key:value` filters from the other words; `max:2 hours` reads the unit after the number."""
     found: dict[str, list[str]] = {name: [] for name in FILTERS}
-    for token in text.split(" "):
+    words: list[str] = []
+    if wrong_unit := LENGTH_IN_DAYS.search(text):
+        raise UsageError(f"`{wrong_unit[0][:30]}`: lengths are in minutes or hours, e.g. `max:2h`, "
+                         f"`max:2 hours` or `max:90m`.")
+    for token in LENGTH_WITH_UNIT.sub(r"\1\2", text).split(" "):
         name, sep, value = token.partition(":")
-        if sep and name.lower() in FILTERS:
+        name = name.lower()
+        if sep and name in FILTERS:
             if not value:
-                raise UsageError(f"`{token}` needs a value, e.g. `{name.lower()}:…`. {SEARCH_FORM}")
-            found[name.lower()].extend(v for v in value.split(",") if v)
+                raise UsageError(f"`{token[:30]}` needs a value, e.g. `{name}:…`. {SEARCH_FORM}")
+            found[name].extend(v for v in value.split(",") if v)
         elif sep and value and re.fullmatch(r"[A-Za-z]{2,12}", name):
             raise UsageError(f"`{name[:12]}:` is not a filter; the filters are type:, lang:, provider:, "
                              f"max:, min:, level: and sort:. Form: {SEARCH_FORM}")
         elif token:
             words.append(token)
-    keywords = " ".join(words)
-    if not keywords:
-        raise UsageError(f"Say what you want to learn, e.g. `/learn python type:video`. Form: {SEARCH_FORM}")
-    return Search(_query(keywords, found), text)
+    return found, " ".join(words)
 
 
 def _query(keywords: str, found: dict[str, list[str]]) -> SearchQuery:
@@ -330,7 +347,8 @@ def _query(keywords: str, found: dict[str, list[str]]) -> SearchQuery:
     max_minutes = parse_duration(found["max"][0], "max") if found["max"] else None
     min_minutes = parse_duration(found["min"][0], "min") if found["min"] else None
     if max_minutes is not None and min_minutes is not None and min_minutes > max_minutes:
-        raise UsageError("`min:` is longer than `max:`; swap them.")
+        raise UsageError(f"The shortest length you asked for ({format_minutes(min_minutes)}) is longer than "
+                         f"the longest ({format_minutes(max_minutes)}); swap them, e.g. `min:30m max:2h`.")
     return SearchQuery(
         keywords=keywords,
         types=_unique(parse_type(v) for v in found["type"]),
@@ -347,23 +365,245 @@ def _unique(values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-# --- plain words (direct messages and the terminal) -------------------------------------
+# --- plain words, English and French -------------------------------------------------------
+# Each table maps what people write to the filter value. The phrases are read on lower-cased
+# text, longest first, and replaced by a space so their words are not searched.
 
-STOPWORDS = {
-    "i", "want", "to", "learn", "about", "some", "any", "a", "an", "the", "for", "me", "please",
-    "find", "show", "search", "looking", "look", "with", "on", "of", "and", "que", "des", "de",
-    "du", "la", "le", "les", "je", "veux", "apprendre", "sur", "en", "un", "une", "pour",
+LANGUAGE_NAMES = {  # the languages of Slack's locales (and Dutch), in English and in French
+    "english": "en", "anglais": "en", "french": "fr", "francais": "fr", "français": "fr",
+    "german": "de", "allemand": "de", "spanish": "es", "espagnol": "es", "italian": "it",
+    "italien": "it", "portuguese": "pt", "portugais": "pt", "japanese": "ja", "japonais": "ja",
+    "korean": "ko", "coréen": "ko", "coreen": "ko", "chinese": "zh", "chinois": "zh", "mandarin": "zh",
+    "hindi": "hi",
+    "dutch": "nl", "néerlandais": "nl", "neerlandais": "nl",
 }
-DURATION_PHRASE = re.compile(
-    r"\b(?P<op>under|less than|below|max(?:imum)?|at most|shorter than|up to|moins de|"
-    r"over|more than|at least|longer than|min(?:imum)?|plus de)\s+"
-    r"(?P<amount>\d{1,4}(?:[.,]5)?)\s*(?P<unit>h|hrs?|hours?|heures?|m|mins?|minutes?)\b",
-    re.IGNORECASE,
-)
-LANGUAGE_PHRASE = re.compile(
-    r"\b(?:in|en)\s+(?P<lang>english|french|fran[cç]ais|anglais|spanish|espagnol|german|allemand|"
-    r"italian|italien|portuguese|dutch)\b", re.IGNORECASE)
+LANGUAGE_LABELS = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+                   "pt": "Portuguese", "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "hi": "Hindi",
+                   "nl": "Dutch"}
+TYPE_WORDS = {
+    "video": "video", "videos": "video", "vidéo": "video", "vidéos": "video",
+    "mooc": "mooc", "moocs": "mooc", "podcast": "podcast", "podcasts": "podcast", "balado": "podcast",
+    "balados": "podcast", "app": "app", "apps": "app", "appli": "app", "applis": "app",
+}
+# Said in words these mean "something to learn from", not the type `course`: they are not searched.
+GENERIC_TYPE_WORDS = {"course": "course", "courses": "course", "cours": "course", "formation": "course",
+                      "formations": "course", "application": "app", "applications": "app"}
+LEVEL_WORDS = {
+    "beginner": "beginner", "beginners": "beginner", "introduction": "beginner", "intro": "beginner",
+    "introductory": "beginner", "débutant": "beginner", "débutants": "beginner", "débutante": "beginner",
+    "débutantes": "beginner", "debutant": "beginner", "debutants": "beginner",
+    "intermediate": "intermediate", "intermédiaire": "intermediate", "intermédiaires": "intermediate",
+    "intermediaire": "intermediate", "advanced": "advanced", "avancé": "advanced", "avancés": "advanced",
+    "avancée": "advanced", "avancées": "advanced", "avance": "advanced",
+}
+PROVIDER_NAMES = {"linkedin": "linkedin", "linkedin learning": "linkedin", "inokufu": "inokufu",
+                  "learnflow": "learnflow", "learnifier": "learnifier", "catalog": "catalog",
+                  "catalogue": "catalog"}
+PROVIDER_LABELS = {"linkedin": "LinkedIn Learning", "inokufu": "Inokufu", "learnflow": "LearnFlow",
+                   "learnifier": "Learnifier", "catalog": "the catalog"}
+SHORT_WORDS = ("short", "quick", "court", "courte", "courts", "courtes")
+SHORT_MINUTES = 30  # "short" and "quick" mean at most this long
+STOPWORDS = frozenset("""
+    i i'm i'd me my want wanna would like to learn about some any a an the for please find show search
+    looking look with on of and or in into at by from how what is are can you give get getting started
+    could need something new online teach recommend good course courses tutorial tutorials lesson lessons
+    training application applications
+    je j moi veux voudrais aimerais souhaite cherche trouve trouver montre des de du la le les l d un une
+    pour sur en et ou à au aux avec dans apprendre comment que qu quoi quelque chose me m mon ma mes
+    son sa ses notre votre leur svp stp cours formation formations tuto tutos tutoriel tutoriels
+    leçon leçons ligne initier il vous plaît plait
+""".split())
 
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
+    "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "un": 1, "une": 1, "deux": 2, "trois": 3,
+    "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "quinze": 15, "vingt": 20,
+    "trente": 30, "quarante-cinq": 45, "quarante": 40, "cinquante": 50, "soixante": 60,
+}
+_WORDS_END = r"(?![\w])"
+NUMBER = r"(?:\d{1,5}(?:[.,]\d{1,2})?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+HOUR_UNIT = r"(?:hours?|hrs?|heures?|h)(?![a-zà-ÿ])"
+MINUTE_UNIT = r"(?:minutes?|mins?|mn|m)" + _WORDS_END
+HALF_HOUR = r"(?:half\s+an?\s+hour|a\s+half[-\s]hour|(?:une\s+)?demi[-\s]heure)"
+AND_A_HALF = r"(?:and\s+a\s+half|et\s+demie?)"
+LENGTH_WITH_UNIT = re.compile(rf"\b((?:max|min):\d{{1,5}}) ({HOUR_UNIT}|{MINUTE_UNIT})", re.IGNORECASE)
+LENGTH_IN_DAYS = re.compile(r"\b(?:max|min):\d{1,5} ?(?:days?|weeks?|months?|jours?|semaines?|mois)\b",
+                            re.IGNORECASE)
+
+
+def _duration(named: bool) -> str:
+    """A duration: `half an hour`, `2 hours`, `1h30`, `1.5 h`, `an hour and a half`, `90 min`."""
+    def group(name: str) -> str:
+        return f"?P<{name}>" if named else "?:"
+    return (rf"(?:({group('half')}{HALF_HOUR})"
+            rf"|({group('hours')}{NUMBER})\s*{HOUR_UNIT}(?:\s*({group('and_a_half')}{AND_A_HALF}))?"
+            rf"(?:\s*({group('extra')}\d{{1,2}})(?:\s*{MINUTE_UNIT}|{_WORDS_END}))?"
+            rf"|({group('minutes')}{NUMBER})\s*{MINUTE_UNIT})")
+
+
+DURATION = _duration(named=False)
+ONE_DURATION = re.compile(_duration(named=True))
+MAX_BEFORE = (r"no\s+more\s+than|not\s+more\s+than|no\s+longer\s+than|less\s+than|shorter\s+than|at\s+most|"
+              r"up\s+to|under|below|within|maximum|max|in|en\s+moins\s+d(?:e\s+|')|moins\s+d(?:e\s+|')|"
+              r"pas\s+plus\s+d(?:e\s+|')|au\s+plus|au\s+maximum|jusqu'à|en")
+MIN_BEFORE = r"at\s+least|more\s+than|longer\s+than|over|minimum|min|au\s+moins|plus\s+d(?:e\s+|')"
+MAX_AFTER = r"max(?:imum)?|or\s+less|at\s+most|ou\s+moins|au\s+plus"
+MIN_AFTER = r"min(?:imum)?|or\s+more|at\s+least|ou\s+plus|au\s+moins"
+BETWEEN = re.compile(
+    rf"\b(?:(?:between|entre|from|de)\s+)?(?P<low>{DURATION}|{NUMBER})\s*(?:and|et|to|à|-)\s*(?P<high>{DURATION})")
+BOUNDED = re.compile(
+    rf"\b(?:(?P<max>{MAX_BEFORE})\s*|(?P<min>{MIN_BEFORE})\s*)?(?<![\w])(?P<duration>{DURATION})"
+    rf"(?:\s+(?:(?P<max_after>{MAX_AFTER})|(?P<min_after>{MIN_AFTER})){_WORDS_END})?")
+SHORT = re.compile(rf"\b(?:{'|'.join(SHORT_WORDS)}){_WORDS_END}")
+_LANGUAGE = "|".join(sorted(map(re.escape, LANGUAGE_NAMES), key=len, reverse=True))
+LANGUAGE_PHRASE = re.compile(
+    rf"\b(?:in|en)\s+(?:the\s+)?(?:{_LANGUAGE}){_WORDS_END}"
+    rf"(?:\s*(?:,|or|and|ou|et)\s*(?:in\s+|en\s+)?(?:{_LANGUAGE}){_WORDS_END})*")
+LANGUAGE_WORD = re.compile(rf"(?<![\w])(?:{_LANGUAGE}){_WORDS_END}")
+_PROVIDER = "|".join(sorted(map(re.escape, PROVIDER_NAMES), key=len, reverse=True))
+PROVIDER_PHRASE = re.compile(
+    rf"\b(?:on|from|via|sur|de|du|chez|dans)\s+(?:the\s+|le\s+|la\s+)?(?P<provider>{_PROVIDER}){_WORDS_END}")
+_LEVEL = "|".join(sorted(map(re.escape, LEVEL_WORDS), key=len, reverse=True))
+LEVEL_PHRASE = re.compile(
+    rf"(?<![\w])(?:(?:for|pour)\s+(?:the\s+|les\s+|des\s+)?(?:absolute\s+|complete\s+|total\s+|vrais\s+)?)?"
+    rf"(?:level\s+|niveau\s+)?(?P<level>{_LEVEL})(?:[-\s]level|\s+niveau)?{_WORDS_END}")
+TYPE_PHRASE = re.compile(  # a type word, or "application(s) mobile(s)" (an app; "application" alone is generic)
+    rf"(?<![\w])(?:mobile\s+)?(?P<type>{'|'.join(sorted(TYPE_WORDS, key=len, reverse=True))})"
+    rf"(?:\s+mobiles?)?{_WORDS_END}|(?<![\w])applications?\s+mobiles?{_WORDS_END}")
+ELISION = re.compile(r"^(?:l|d|j|qu|n|s|c|m|t)'(?=\w)")
+LEADING_PUNCTUATION = "\"'«»([{¿¡-–—"  # not ".": `.NET`
+LEADING_DOTS = re.compile(r"^\.{2,}")
+TRAILING_PUNCTUATION = "\"'«»)]}.,;:!?…-–—"
+
+
+def understand_words(text: str) -> tuple[dict[str, list[str]], str]:
+    """Find the filters said in words; return them and the text without the words that said them."""
+    said: dict[str, list[str]] = {name: [] for name in FILTERS}
+    rest = text.lower().replace("’", "'")
+
+    def take(name: str, value: str) -> str:
+        said[name].append(value)
+        return " "
+
+    def take_between(match: re.Match) -> str:
+        high, unit = duration_minutes(match["high"])
+        low = duration_minutes(match["low"])[0] if ONE_DURATION.fullmatch(match["low"]) \
+            else round(_number(match["low"]) * unit)
+        take("min", _length(low, match[0]))
+        return take("max", _length(high, match[0]))
+
+    def take_bounded(match: re.Match) -> str:
+        is_min = match["min"] or match["min_after"]
+        return take("min" if is_min else "max", _length(duration_minutes(match["duration"])[0], match[0]))
+
+    rest = BETWEEN.sub(take_between, rest)
+    rest = BOUNDED.sub(take_bounded, rest)
+    rest = _take_short(rest, said)
+    rest = LANGUAGE_PHRASE.sub(
+        lambda m: " ".join(take("lang", LANGUAGE_NAMES[w]) for w in LANGUAGE_WORD.findall(m[0])), rest)
+    rest = PROVIDER_PHRASE.sub(lambda m: take("provider", PROVIDER_NAMES[re.sub(r"\s+", " ", m["provider"])]),
+                               rest)
+    rest = LEVEL_PHRASE.sub(lambda m: take("level", LEVEL_WORDS[m["level"]]), rest)
+    rest = TYPE_PHRASE.sub(lambda m: take("type", TYPE_WORDS[m["type"]] if m["type"] else "app"), rest)
+    for name in ("max", "min", "level", "sort"):
+        del said[name][1:]  # said twice in words: the first one counts
+    return said, rest
+
+
+def _length(minutes: int, words: str) -> str:
+    if not 0 < minutes <= MAX_MINUTES:
+        raise UsageError(f"\"{words[:40]}\" is not a length learnbot can look for; say it like "
+                         "\"under 2 hours\", \"at least 30 minutes\" or \"between 1 and 3 hours\".")
+    return str(minutes)
+
+
+def _take_short(text: str, said: dict[str, list[str]]) -> str:
+    """`short` and `quick` are a stated default: at most SHORT_MINUTES, unless a length was said."""
+    def take(match: re.Match) -> str:
+        if not said["max"]:
+            said["max"].append(str(SHORT_MINUTES))
+        return " "
+    return SHORT.sub(take, text)
+
+
+def duration_minutes(text: str) -> tuple[int, int]:
+    """A duration said in words → (minutes, minutes in its unit), e.g. `1h30` → (90, 60)."""
+    match = ONE_DURATION.fullmatch(text)
+    if match["half"]:
+        return 30, 60
+    if match["minutes"]:
+        return round(_number(match["minutes"])), 1
+    minutes = _number(match["hours"]) * 60 + (30 if match["and_a_half"] else 0) + int(match["extra"] or 0)
+    return round(minutes), 60
+
+
+def _number(text: str) -> float:
+    return _NUMBER_WORDS.get(text) or float(text.replace(",", "."))
+
+
+def normalise_keywords(text: str) -> str:
+    """The words to search: lower-cased, French elisions (l', d', j'…) and edge punctuation dropped,
+    stop words and generic words (course, cours, tutorial…) dropped, tokens without a letter or
+    a digit (emoji, punctuation) dropped. Symbols inside a word stay: `C++`, `C#`, `.NET`, `node.js`."""
+    words = []
+    for token in re.split(r"[\s,;!?]+", text.lower().replace("’", "'")):
+        token = LEADING_DOTS.sub("", token.lstrip(LEADING_PUNCTUATION)).rstrip(TRAILING_PUNCTUATION)
+        token = ELISION.sub("", token)
+        token = re.sub(r"'s$", "", token)
+        if token and token not in STOPWORDS and any(c.isalnum() for c in token):
+            words.append(token)
+    return " ".join(words)
+
+
+# --- what was understood ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One part of what a search was understood as: its words and the SearchQuery field it sets."""
+
+    key: str  # a SearchQuery field: keywords, types, languages, providers, max_minutes, min_minutes, level, sort
+    text: str
+
+
+REMOVABLE = ("types", "languages", "providers", "max_minutes", "min_minutes", "level", "sort")
+
+
+def understood(query: SearchQuery, provider_labels: dict[str, str] | None = None) -> list[Understood]:
+    """`python · video · French · at most 2 h · beginner`: the parts, in that order.
+
+    Every part but the keywords is a filter `without` can remove (a "search again without" button)."""
+    labels = {**PROVIDER_LABELS, **(provider_labels or {})}
+    parts = [Understood("keywords", query.keywords)] if query.keywords else []
+    if query.types:
+        parts.append(Understood("types", " or ".join(query.types)))
+    if query.languages:
+        parts.append(Understood("languages", " or ".join(LANGUAGE_LABELS.get(c, c) for c in query.languages)))
+    if query.providers:
+        parts.append(Understood("providers", "on " + " or ".join(labels.get(p, p) for p in query.providers)))
+    if query.min_minutes is not None:
+        parts.append(Understood("min_minutes", f"at least {format_minutes(query.min_minutes)}"))
+    if query.max_minutes is not None:
+        parts.append(Understood("max_minutes", f"at most {format_minutes(query.max_minutes)}"))
+    if query.level:
+        parts.append(Understood("level", query.level))
+    if query.sort != "best":
+        parts.append(Understood("sort", f"{query.sort} order"))
+    return parts
+
+
+def describe(query: SearchQuery, provider_labels: dict[str, str] | None = None) -> str:
+    """The understood parts on one line, joined by ` · `."""
+    return " · ".join(part.text for part in understood(query, provider_labels))
+
+
+def without(query: SearchQuery, key: str) -> SearchQuery:
+    """The same search without one filter (the `key` of an `Understood` part)."""
+    if key not in REMOVABLE:
+        raise UsageError(f"`{key[:30]}` is not a filter a search can drop; the filters are {', '.join(REMOVABLE)}.")
+    default = next(f.default for f in fields(SearchQuery) if f.name == key)
+    return replace(query, **{key: default})
 
 def parse_message(text: str) -> Command:
     """Understand a direct message: a command word first, else a search in plain words."""
@@ -376,43 +616,7 @@ def parse_message(text: str) -> Command:
         return parse_command(text.split(" ", 1)[1] if " " in text else "")
     if head in SUBCOMMANDS or head in ("search", "?"):
         return parse_command(text)
-    return parse_plain_search(text)
-
-
-def parse_plain_search(text: str) -> Search:
-    """"python videos in french under 2 hours" → keywords python, video, fr, max 2h."""
-    found: dict[str, list[str]] = {name: [] for name in FILTERS}
-    rest = text
-
-    def take_duration(match: re.Match) -> str:
-        amount = float(match["amount"].replace(",", "."))
-        minutes = round(amount * 60) if match["unit"].lower().startswith("h") else round(amount)
-        is_max = match["op"].lower() in ("under", "less than", "below", "max", "maximum", "at most",
-                                         "shorter than", "up to", "moins de")
-        found["max" if is_max else "min"].append(f"{minutes}m")
-        return " "
-
-    rest = DURATION_PHRASE.sub(take_duration, rest)
-    rest = LANGUAGE_PHRASE.sub(lambda m: found["lang"].append(m["lang"]) or " ", rest)
-    words = []
-    for token in rest.split():
-        lowered = token.lower().strip(",.!?")
-        name, sep, value = token.partition(":")
-        if sep and name.lower() in FILTERS and value:
-            found[name.lower()].extend(value.split(","))
-        elif lowered in TYPE_WORDS:
-            found["type"].append(TYPE_WORDS[lowered])
-        elif lowered in LEVELS:
-            found["level"].append(lowered)
-        elif lowered in LANGUAGE_NAMES:
-            found["lang"].append(lowered)
-        elif lowered and lowered not in STOPWORDS:
-            words.append(token.strip(",.!?"))
-    keywords = " ".join(words)
-    if not keywords:
-        raise UsageError("Say what you want to learn, e.g. \"python videos in french under 2 hours\", "
-                         "or `help` for everything learnbot can do.")
-    return Search(_query(keywords, found), text)
+    return parse_search(text)
 
 
 # --- preferences ---------------------------------------------------------------------------
