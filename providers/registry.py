@@ -1,9 +1,10 @@
 """Which providers exist, how each is configured, and binding them to credentials.
 
 Each client module declares a `SPEC` (its key, label, connect-form fields, environment
-settings and default URL). `ProviderHub` creates each provider's `HttpClient` once and
-binds it to a person's credentials, or the workspace's, for each search: the personal
-set always wins for that person and is never used for anyone else.
+settings and default URL). `ProviderHub` creates each provider's `HttpClient` once (its
+network client comes on the first request; all share one SSL context) and binds it to a
+person's credentials, or the workspace's, for each search: the personal set always wins
+for that person and is never used for anyone else.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from providers.base import HttpClient
+from providers.base import HttpClient, SharedSSLContext
 from providers.errors import NotConfigured
 from providers.model import CredentialField, Provider
 
@@ -70,6 +71,7 @@ class ProviderHub:
         self.env = dict(env)
         self.extra = dict(extra or {})
         transports = transports or {}
+        self.ssl_context = SharedSSLContext()
         self.http = {
             spec.key: HttpClient(
                 spec.label,
@@ -78,6 +80,7 @@ class ProviderHub:
                 transport=transports.get(spec.key),
                 read_error=spec.read_error,
                 retry_rate_limits=spec.retry_rate_limits,
+                ssl_context=self.ssl_context,
             )
             for spec in specs
         }
