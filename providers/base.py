@@ -13,7 +13,6 @@ Provider clients call `await http.request(...)` and map the JSON they get back.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import ssl
@@ -21,10 +20,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiohttp
 import httpx
 from aiolimiter import AsyncLimiter
-from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -91,26 +88,14 @@ class SharedSSLContext:
         return self._context
 
 
-class ProviderTransport(AiohttpTransport):
-    """httpx's transport interface on aiohttp's connection pool.
+def new_async_client(timeout: httpx.Timeout | float, transport: httpx.AsyncBaseTransport | None,
+                     ssl_context: SSLContextSource) -> httpx.AsyncClient:
+    """The httpx client provider clients call: on `transport` if given (tests pass fakes),
+    else on aiohttp's connection pool with the shared SSL context."""
+    if transport is None:
+        from providers.transport import ProviderTransport  # imports aiohttp: see that module
 
-    httpx-aiohttp 0.2 reports a refused connection or a failed DNS lookup as a
-    `ConnectTimeout` (its broad `ClientConnectionError` mapping wins): those are raised as
-    `ConnectError` here, so the person reads "could not be reached", not "took too long".
-    """
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except httpx.ConnectTimeout as error:
-            cause = error.__cause__
-            if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(cause, asyncio.TimeoutError):
-                raise httpx.ConnectError(str(error), request=request) from cause
-            raise
-
-
-def new_async_client(timeout: httpx.Timeout | float, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
-    """The httpx client provider clients call, on `transport`."""
+        transport = ProviderTransport(verify=ssl_context())
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
 
 
@@ -152,8 +137,7 @@ class HttpClient:
     def _client(self) -> httpx.AsyncClient:
         """The httpx client, created on the first request (inside the event loop it serves)."""
         if self._http is None:
-            transport = self._transport or ProviderTransport(verify=self._ssl_context())
-            self._http = new_async_client(self._timeout, transport)
+            self._http = new_async_client(self._timeout, self._transport, self._ssl_context)
         return self._http
 
     async def aclose(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -43,6 +45,17 @@ def test_a_new_hub_creates_no_network_client_and_loads_no_certificates():
 
     assert [client._http for client in hub.http.values()] == [None, None]
     assert hub.ssl_context._context is None
+
+
+def test_building_every_provider_imports_no_aiohttp():
+    """aiohttp loads the system certificate store as it is imported (~120 ms of start-up)."""
+    script = ("import sys; from providers import inokufu, learnflow, learnifier, linkedin, records; "
+              "from providers.registry import ProviderHub; "
+              "ProviderHub([m.SPEC for m in (inokufu, learnflow, learnifier, linkedin, records)], {}); "
+              "print('aiohttp' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "False"
 
 
 def test_every_client_of_a_hub_uses_the_same_ssl_context():
