@@ -33,8 +33,11 @@ MAX_PER_SEARCH = 20  # the documented range of `max` is 1–20
 
 # Our type names → Inokufu's. Inokufu has no plain "course": MOOCs are its courses.
 SEARCH_TYPES = {"video": "video", "mooc": "mooc", "podcast": "podcast", "app": "app", "course": "mooc"}
-# With no type asked, search the two types the index is richest in and merge them.
-DEFAULT_TYPES = ("video", "mooc")
+# `type` takes one value; no document gives a way to ask for several at once. Sent empty it
+# means every type: the folder document's own example echoes `"type": ""`, and the docs of
+# 21 May 2021 say "If empty, response will include LO of any type" (REFERENCE.md §1.2). So a
+# search with no type asked is one request, not one per type.
+ANY_TYPE = ""
 
 # The folder document accepts `best|random`; later public docs renamed `best` to
 # `popularity` (REFERENCE.md §1.2, CONFLICT). We follow the folder document, our contract.
@@ -72,10 +75,17 @@ class InokufuClient:
         return f"InokufuClient(base_url={self.base_url!r}, rapidapi={self.rapidapi})"
 
     async def search(self, query: SearchQuery) -> list[LearningObject]:
-        """One request per asked language and type, run together, merged by rank."""
-        languages = search_languages(query)
-        kinds = search_types(query)
-        searches = [self._search_one(query, lang, kind) for lang in languages for kind in kinds]
+        """One request for one language and any or one type (the usual search); otherwise one
+        per asked language and type, run together and merged by rank.
+
+        `lang` and `type` each take a single value, so several languages or several types
+        cannot share a request; asking every type and filtering here would not work, as the
+        folder document's answer does not say each entry's type.
+        """
+        searches = [self._search_one(query, lang, kind)
+                    for lang in search_languages(query) for kind in search_types(query)]
+        if len(searches) == 1:
+            return (await searches[0])[: query.limit]
         results = await asyncio.gather(*searches, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
@@ -140,8 +150,10 @@ def search_languages(query: SearchQuery) -> list[str]:
 
 
 def search_types(query: SearchQuery) -> list[str]:
-    asked = query.types or DEFAULT_TYPES
-    return list(dict.fromkeys(SEARCH_TYPES[kind] for kind in asked if kind in SEARCH_TYPES))
+    """Inokufu's names of the asked types, each once; `ANY_TYPE` alone when none is asked."""
+    if not query.types:
+        return [ANY_TYPE]
+    return list(dict.fromkeys(SEARCH_TYPES[kind] for kind in query.types if kind in SEARCH_TYPES))
 
 
 def search_params(query: SearchQuery, lang: str, kind: str) -> dict[str, str | int]:
@@ -250,10 +262,10 @@ def source_names(entry: dict[str, Any]) -> list[str]:
     return list(unique.values())
 
 
-def item_type(entry: dict[str, Any], kind: str) -> str:
-    """Inokufu's type ("MOOC", ["Video"]) in our lower-case words; the searched type if absent."""
+def item_type(entry: dict[str, Any], kind: str) -> str | None:
+    """Inokufu's type ("MOOC", ["Video"]) in our lower-case words; else the searched type, if any."""
     found = names(entry.get("type"))
-    return found[0].lower() if found else kind
+    return found[0].lower() if found else (kind or None)
 
 
 def duration_minutes(entry: dict[str, Any]) -> int | None:

@@ -1,9 +1,10 @@
 """Which providers exist, how each is configured, and binding them to credentials.
 
 Each client module declares a `SPEC` (its key, label, connect-form fields, environment
-settings and default URL). `ProviderHub` creates each provider's `HttpClient` once and
-binds it to a person's credentials, or the workspace's, for each search: the personal
-set always wins for that person and is never used for anyone else.
+settings and default URL). `ProviderHub` creates each provider's `HttpClient` once (its
+network client comes on the first request; all share one SSL context) and binds it to a
+person's credentials, or the workspace's, for each search: the personal set always wins
+for that person and is never used for anyone else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from providers.base import DEFAULT_MAX_RESPONSE_BYTES, HttpClient
+from providers.base import DEFAULT_MAX_RESPONSE_BYTES, HttpClient, SharedSSLContext
 from providers.errors import NotConfigured
 from providers.model import CredentialField, Provider
 
@@ -86,6 +87,7 @@ class ProviderHub:
         for spec in specs:
             if spec.check_env is not None:
                 spec.check_env(self.env)
+        self.ssl_context = SharedSSLContext()
         self.http = {
             spec.key: HttpClient(
                 spec.label,
@@ -96,6 +98,7 @@ class ProviderHub:
                 retry_rate_limits=spec.retry_rate_limits,
                 max_response_bytes=max_response_bytes,
                 state=spec.new_state() if spec.new_state else None,
+                ssl_context=self.ssl_context,
             )
             for spec in specs
         }

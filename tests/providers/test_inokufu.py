@@ -19,6 +19,10 @@ pytestmark = pytest.mark.anyio
 KEY = "inokufu-key-5f2a9c0e77d1"
 FIXTURES = Path(__file__).parent / "fixtures"
 REQUIRED = ("keywords", "lang", "type", "model", "bloom", "max")
+# The folder document's `/type` list; `type` takes one of them, or nothing for every type
+# (its example echoes `"type": ""`). `lang` takes `en` or `fr`. Neither takes a list.
+TYPES = ("video", "mooc", "podcast", "app")
+LANGUAGES = ("en", "fr")
 
 
 def fixture(name: str):
@@ -35,7 +39,9 @@ class FakeInokufu:
     """Answers like the documented service.
 
     Checks the key header the chosen access mode expects, refuses a search that lacks a
-    required parameter or asks `max` outside 1–20, and answers `/search` with `search_body`.
+    required parameter, repeats one, asks `max` outside 1–20, or asks a `type` or `lang`
+    the document does not list (a comma-joined list among them), and answers `/search`
+    with `search_body`.
     `replies` (responses, or exceptions to raise) are sent first, in order.
     """
 
@@ -74,7 +80,10 @@ class FakeInokufu:
         missing = [name for name in REQUIRED if name not in params]
         if missing:
             return httpx.Response(400, json={"message": f"Missing required parameter: {missing[0]}"})
-        if not 1 <= int(params["max"]) <= 20 or params["lang"] not in ("en", "fr"):
+        if any(len(params.get_list(name)) > 1 for name in params):
+            return httpx.Response(400, json={"message": "Repeated parameter"})
+        if (not 1 <= int(params["max"]) <= 20 or params["lang"] not in LANGUAGES
+                or params["type"] not in ("", *TYPES)):
             return httpx.Response(400, json={"message": "Invalid parameter value"})
         return httpx.Response(200, json=self.search_body)
 
@@ -152,10 +161,30 @@ async def test_one_request_per_asked_type(fake):
     assert sorted(params["type"] for params in fake.searches) == ["app", "podcast", "video"]
 
 
-async def test_video_and_mooc_are_searched_when_no_type_is_asked(fake):
-    await connect(fake).search(SearchQuery("python"))
+async def test_a_search_with_no_type_is_one_request_for_every_type(fake):
+    items = await connect(fake).search(SearchQuery("python"))
 
-    assert sorted(params["type"] for params in fake.searches) == ["mooc", "video"]
+    assert [params["type"] for params in fake.searches] == [""]
+    assert [item.type for item in items] == ["mooc", "mooc", "book"]
+
+
+async def test_entries_of_an_any_type_search_without_a_type_have_none():
+    items = await connect(FakeInokufu(search_body=fixture("inokufu_search_bare_list.json"))).search(
+        SearchQuery("diode", languages=("fr",)))
+
+    assert (len(items), {item.type for item in items}) == (3, {None})
+
+
+async def test_an_any_type_search_sends_no_duration_bounds_and_checks_them_here():
+    body = {"statusCode": 200, "response": {"content": [
+        {"title": "Short", "url": "https://a.org/short", "learningTimeValue": 20, "learningTimeUnit": "min"},
+        {"title": "Long", "url": "https://a.org/long", "learningTimeValue": 2, "learningTimeUnit": "h"},
+    ]}}
+    fake = FakeInokufu(search_body=body)
+
+    items = await connect(fake).search(SearchQuery("python", max_minutes=30))
+
+    assert ("learningTimeMax" not in fake.searches[0], [item.title for item in items]) == (True, ["Short"])
 
 
 async def test_course_is_searched_as_mooc_once(fake):
