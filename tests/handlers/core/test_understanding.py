@@ -11,7 +11,7 @@ from handlers.core import grammar as g
 from handlers.core.errors import UsageError
 from providers.model import LearningObject, SearchQuery
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CASES = yaml.safe_load((ROOT / "bench" / "search_eval.yaml").read_text(encoding="utf-8"))
 CATALOG = {row["id"]: row for row in json.loads((ROOT / "providers" / "data" / "catalog.json").read_text())}
 
