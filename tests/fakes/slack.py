@@ -245,7 +245,8 @@ class SlackDriver:
         return self.interaction(payload)
 
     def submit_view(self, callback_id: str, values: dict, user: str = "U1", metadata: str = "") -> httpx.Response:
-        payload = {"type": "view_submission", "team": {"id": self.team_id}, "user": {"id": user, "team_id": self.team_id},
+        payload = {"type": "view_submission", "team": {"id": self.team_id},
+                   "user": {"id": user, "team_id": self.team_id},
                    "api_app_id": "A1", "trigger_id": "1.2.3",
                    "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata,
                             "state": {"values": values}, "hash": "h"}}
