@@ -30,6 +30,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus
 
@@ -121,12 +122,17 @@ class SharedSSLContext:
 def new_async_client(timeout: httpx.Timeout | float, transport: httpx.AsyncBaseTransport | None,
                      ssl_context: SSLContextSource) -> httpx.AsyncClient:
     """The httpx client provider clients call: on `transport` if given (tests pass fakes),
-    else on aiohttp's connection pool with the shared SSL context."""
+    else on aiohttp's connection pool with the shared SSL context.
+
+    One client serves everyone's credentials, so it keeps no cookies: a session cookie a
+    provider sets for one person must never ride along with another person's request.
+    """
     if transport is None:
         from providers.transport import ProviderTransport  # imports aiohttp: see that module
 
         transport = ProviderTransport(verify=ssl_context())
-    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False, cookies=no_cookies)
 
 
 class HttpClient:

@@ -312,3 +312,16 @@ def test_a_slow_enrollment_is_sent_once_then_once_more_with_the_same_key():
     assert first_keys == [key]
     assert fake.idempotency_keys == [key, key]
     assert (len(fake.enrolled), result.status) == (1, "enrolled")
+
+
+def test_a_cookie_set_for_one_person_is_never_sent_with_another_persons_request():
+    """One client serves every person's credentials, so it keeps no cookies."""
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(200, headers={"Set-Cookie": "session=alice-session; Path=/"}, json={})
+    http = HttpClient("LearnFlow", "https://learnflow.test", transport=httpx.MockTransport(handler))
+    run(http.request("GET", "/v1/courses", headers={"Authorization": "Bearer alice"}))
+    run(http.request("GET", "/v1/courses", headers={"Authorization": "Bearer bob"}))
+    assert "cookie" not in sent[1].headers
