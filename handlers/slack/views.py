@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
@@ -47,10 +48,15 @@ def _options(pairs) -> list[Option]:
 # --- connect modal ----------------------------------------------------------------------------
 
 def connect_view(specs: dict[str, ProviderSpec], provider: str | None, can_share: bool) -> View:
-    """The connect modal: a provider picker, then that provider's credential fields."""
-    picker = InputBlock(
-        block_id=B.CONNECT_PROVIDER, label="Provider", dispatch_action=True,
-        element=StaticSelectElement(
+    """The connect modal: a provider picker, then that provider's credential fields.
+
+    The picker is a section's menu, not an `input` block: Slack refuses a modal with an
+    `input` block and no `submit`, and the picker-only step has nothing to submit yet.
+    Picking a provider updates the view (`connect_pick_provider`) with its fields and `submit`.
+    """
+    picker = SectionBlock(
+        block_id=B.CONNECT_PROVIDER, text=MarkdownTextObject(text="*Provider*"),
+        accessory=StaticSelectElement(
             action_id=Action.CONNECT_PICK, placeholder="Choose a provider",
             options=_options((key, spec.label) for key, spec in specs.items()),
             initial_option=Option(value=provider, label=specs[provider].label) if provider else None))
