@@ -6,7 +6,7 @@ from slack_bolt import App
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from handlers.core import grammar as g
-from handlers.core.actions import run
+from handlers.core.actions import LEARNFLOW_USER_ID_FORM, run
 from handlers.core.deps import Deps
 from handlers.core.errors import UsageError, safely
 from handlers.core.replies import OpenForm, Problem
@@ -18,6 +18,9 @@ from handlers.slack.render import message, section
 
 def form_button(form: OpenForm) -> dict:
     """A direct message carries no trigger to open a modal, so offer a button that does."""
+    if form.form == LEARNFLOW_USER_ID_FORM:  # pressing Enroll again asks for the id in a form
+        return message([section(form.fallback), ActionsBlock(elements=[
+            ButtonElement(text="Enroll", action_id=Action.ENROLL, value=form.extra["ref"])])], form.fallback)
     action, label = (Action.CONNECT, "Connect a provider") if form.form == "connect" \
         else (Action.EDIT_PREFS, "Edit preferences")
     return message([section("Press the button to open the form."),
