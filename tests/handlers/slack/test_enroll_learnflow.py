@@ -163,9 +163,11 @@ def test_an_unanswered_enrollment_is_not_confirmed_and_a_second_click_resends_th
     assert ANSWER_IN_TIME in all_text(response_urls.wait(2)[1])
     assert [e.status for e in library.list_enrollments(deps.db, "T1", "U1")] == ["unconfirmed"]
     assert len(slow_learnflow.posts) == 1
+    slack.command("enrollments")
+    assert "not confirmed yet" in all_text(response_urls.wait(3)[2])
 
     slack.click("item_enroll", value)
-    assert "enrolled" in all_text(response_urls.wait(3)[2]).lower()
+    assert "enrolled" in all_text(response_urls.wait(4)[3]).lower()
     assert len(slow_learnflow.posts) == 2
     first, second = slow_learnflow.idempotency_keys
     assert first and first == second
