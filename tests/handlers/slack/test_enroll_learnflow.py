@@ -173,3 +173,11 @@ def test_an_unanswered_enrollment_is_not_confirmed_and_a_second_click_resends_th
     assert first and first == second
     assert slow_learnflow.enrolled == {("usr_7f3d9a", "crs_free01")}
     assert [e.status for e in library.list_enrollments(deps.db, "T1", "U1")] == ["enrolled"]
+
+
+def test_enroll_typed_after_learn_asks_in_the_same_form(workspace_token, slack, slack_api, response_urls):
+    enroll_value(slack, response_urls, "git", "crs_free01")
+    slack.command("enroll learnflow:crs_free01")
+    form = opened(slack_api)
+    assert form["callback_id"] == "learnflow_user_id" and slack_api.refusals() == []
+    assert "learnflow:crs_free01" in form["private_metadata"]
