@@ -177,3 +177,19 @@ def add_enrollment_lease(db: Database) -> None:
     """Until when a 'pending' enrollment's claim holds, so a claim left by a process
     that stopped mid-call can be taken again (NULL: expired)."""
     db["enrollments"].add_column("lease_until", str)
+
+
+@migrations()
+def add_preferences_learnflow_user_id(db: Database) -> None:
+    """The LearnFlow user id a person gave learnbot, to enroll with the workspace's token."""
+    db["preferences"].add_column("learnflow_user_id", str)
+
+
+@migrations()
+def create_workspaces(db: Database) -> None:
+    """Workspaces that uninstalled learnbot or revoked its tokens: nothing is sent there."""
+    db["workspaces"].create(
+        {"team_id": str, "gone_at": str, "reason": str},
+        pk="team_id",
+        not_null={"gone_at", "reason"},
+    )

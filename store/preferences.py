@@ -23,7 +23,9 @@ class Preferences:
 
     `digest_day` counts from Monday = 0; `digest_time` is "HH:MM" in the person's own
     time zone; `snoozed_week` (like "2026-W48") is one ISO week without a digest;
-    `explicit` becomes True once the person has saved preferences themselves.
+    `explicit` becomes True once the person has saved preferences themselves;
+    `learnflow_user_id` is the LearnFlow user id the person gave when enrolling with the
+    workspace's LearnFlow token (not a secret: it names them, it does not sign them in).
     """
 
     topics: tuple[str, ...] = ()
@@ -36,6 +38,7 @@ class Preferences:
     digest_enabled: bool = True
     snoozed_week: str | None = None
     explicit: bool = False
+    learnflow_user_id: str | None = None
 
     def __post_init__(self) -> None:
         for name in LIST_FIELDS:  # accept lists from callers; keep the dataclass hashable
@@ -63,6 +66,7 @@ def get_preferences(db: Database, team_id: str, user_id: str) -> Preferences:
         digest_enabled=bool(row["digest_enabled"]),
         snoozed_week=row["snoozed_week"],
         explicit=bool(row["explicit"]),
+        learnflow_user_id=row["learnflow_user_id"],
     )
 
 
@@ -71,6 +75,21 @@ def save_preferences(
 ) -> Preferences:
     """Replace the person's preferences with `prefs`, marked as set by them."""
     saved = replace(prefs, explicit=True)
+    _write(db, team_id, user_id, saved, now)
+    return saved
+
+
+def remember_learnflow_user_id(
+    db: Database, team_id: str, user_id: str, learnflow_user_id: str, *, now: datetime | None = None
+) -> Preferences:
+    """Keep the person's LearnFlow user id, leaving their other preferences as they are
+    (giving it does not count as having set preferences)."""
+    kept = replace(get_preferences(db, team_id, user_id), learnflow_user_id=learnflow_user_id)
+    _write(db, team_id, user_id, kept, now)
+    return kept
+
+
+def _write(db: Database, team_id: str, user_id: str, saved: Preferences, now: datetime | None) -> None:
     values = asdict(saved)
     row = {
         "team_id": team_id,
@@ -82,7 +101,6 @@ def save_preferences(
         "updated_at": utc_timestamp(now),
     }
     db["preferences"].upsert(row, pk=("team_id", "user_id"))
-    return saved
 
 
 def has_preferences(db: Database, team_id: str, user_id: str) -> bool:

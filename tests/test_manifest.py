@@ -1,6 +1,7 @@
 """manifest.yml is a valid Slack app manifest and matches the listeners the app registers."""
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -59,9 +60,36 @@ def test_every_manifest_event_has_a_listener_and_the_reverse(registered):
     assert declared == registered.events
 
 
-def test_manifest_asks_for_the_scopes_the_app_uses():
-    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "im:history", "im:write", "users:read", "users:read.email"} <= scopes
+# The scope each Web API method learnbot calls needs, from Slack's method reference (views.* need none).
+METHOD_SCOPES = {
+    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"}, "chat_postEphemeral": {"chat:write"},
+    "conversations_history": {"im:history"},  # only ever the person's DM with learnbot
+    "conversations_open": {"im:write"},
+    "users_info": {"users:read", "users:read.email"},  # learnbot reads the profile's email
+    "views_open": set(), "views_update": set(), "views_push": set(), "views_publish": set(),
+}
+EVENT_SCOPES = {"message.im": {"im:history"}, "app_home_opened": set(), "app_uninstalled": set(),
+                "tokens_revoked": set()}
+
+
+def methods_called() -> set[str]:
+    """Every `client.<method>(` in the app's code."""
+    sources = [path.read_text() for folder in ("handlers", "bot") for path in (ROOT / folder).rglob("*.py")]
+    return set(re.findall(r"client\.([a-z]+_[A-Za-z]+)\(", "\n".join(sources)))
+
+
+def test_every_web_api_method_the_app_calls_has_a_known_scope():
+    called = methods_called()
+    assert {"chat_postMessage", "users_info", "views_open"} <= called
+    assert called <= METHOD_SCOPES.keys(), f"add the scope of {called - METHOD_SCOPES.keys()} to METHOD_SCOPES"
+
+
+def test_manifest_asks_for_exactly_the_scopes_the_app_uses():
+    needed = {"commands"}.union(*(METHOD_SCOPES[method] for method in methods_called()),
+                                *(EVENT_SCOPES[event] for event in MANIFEST["settings"]["event_subscriptions"]
+                                  ["bot_events"]))
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+    assert "im:read" not in needed  # nothing calls conversations.info or conversations.list
 
 
 def test_home_and_messages_tabs_interactivity_and_socket_mode_are_on():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import uuid
 from datetime import timedelta
 from functools import singledispatch
 
@@ -23,6 +24,7 @@ from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm,
 from handlers.core.schedule import zone
 from handlers.digest.build import preview
 from providers.catalog import to_learning_object
+from providers.errors import EnrollmentUnconfirmed, NeedsLearnflowUserId
 from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchQuery
 from providers.search import fan_out
 from store import catalog, credentials, history, library, preferences, users
@@ -30,6 +32,7 @@ from store.forget import forget_user
 
 logger = logging.getLogger(__name__)
 
+LEARNFLOW_USER_ID_FORM = "learnflow_user_id"  # the `OpenForm` asking for a person's LearnFlow user id
 
 
 def run(command: g.Command, person: Person, deps: Deps) -> Reply:
@@ -202,25 +205,53 @@ def _enroll(command: g.Enroll, person: Person, deps: Deps) -> Reply:
     return enroll(item, person, deps)
 
 
-def enroll(item: LearningObject, person: Person, deps: Deps) -> Notice:
-    """Enroll once: the store claim makes a double click (or two processes) enroll a single time."""
-    key = f"{person.team_id}:{person.user_id}:{item.ref}"
+def enroll(item: LearningObject, person: Person, deps: Deps) -> Reply:
+    """Enroll once: the store claim makes a double click (or two processes) enroll a single time.
+
+    Every attempt at one enrollment sends the key stored with its claim, so a retry after
+    an unanswered request cannot enroll twice. LearnFlow with the workspace's token needs the
+    person's LearnFlow user id: without it the person is asked (`OpenForm`), and the form's
+    submission enrolls them at once.
+    """
     row, claimed = library.claim_enrollment(deps.db, person.team_id, person.user_id, item.ref,
-                                            item.provider, item.to_dict(), key)
+                                            item.provider, item.to_dict(), uuid.uuid4().hex)
     if not claimed:
         if row.status == "pending":
             return Notice(f"Your enrollment in “{item.title}” is already on its way.")
         return Notice(f"You are already enrolled in “{item.title}”. `/learn enrollments` shows your progress.")
     try:
         provider = Connections(person, deps).bind(item.provider)
-        learner = Learner(person.team_id, person.user_id, person.email, person.name)
-        result = deps.runner.run(provider.enroll(item, learner), timeout=PROVIDER_TIMEOUT)
+        sending = provider.enroll(item, learner_for(person, deps), idempotency_key=row.idempotency_key)
+        result = deps.runner.run(sending, timeout=PROVIDER_TIMEOUT)
+    except (EnrollmentUnconfirmed, TimeoutError):
+        library.mark_unconfirmed(deps.db, person.team_id, person.user_id, item.ref)
+        return Notice(EnrollmentUnconfirmed(_label(item.provider, deps)).sentence)
+    except NeedsLearnflowUserId as error:
+        library.release_enrollment(deps.db, person.team_id, person.user_id, item.ref)
+        return OpenForm(LEARNFLOW_USER_ID_FORM, error.sentence, provider=item.provider, extra={"ref": item.ref})
     except BaseException:
         library.release_enrollment(deps.db, person.team_id, person.user_id, item.ref)
         raise
     library.complete_enrollment(deps.db, person.team_id, person.user_id, item.ref, "enrolled",
                                 external_id=result.external_id)
     return Notice(result.message or f"You are enrolled in “{item.title}”.")
+
+
+def learner_for(person: Person, deps: Deps) -> Learner:
+    """The person as providers see them, with the LearnFlow user id they gave learnbot, if any."""
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    return Learner(person.team_id, person.user_id, person.email, person.name,
+                   learnflow_user_id=prefs.learnflow_user_id)
+
+
+def enroll_with_learnflow_user_id(ref: str, learnflow_user_id: str, person: Person, deps: Deps) -> Reply:
+    """Remember the LearnFlow user id the person gave, then go on with the enrollment they asked for.
+
+    The form is only shown once the person chose to enroll (and accepted a price), so the
+    enrollment goes on as confirmed.
+    """
+    preferences.remember_learnflow_user_id(deps.db, person.team_id, person.user_id, learnflow_user_id)
+    return run(g.Enroll(ref, confirmed=True), person, deps)
 
 
 def _label(key: str, deps: Deps) -> str:

@@ -13,6 +13,8 @@ from store import library, preferences
 def enrollment_note(row: library.Enrollment) -> str:
     if row.status == "pending":
         return "enrollment on its way"
+    if row.status == "unconfirmed":
+        return "not confirmed yet: press Enroll again to check (it is safe)"
     if row.progress_total:
         return f"{row.progress_completed or 0}/{row.progress_total} activities done"
     return f"enrolled {row.created_at[:10]}"

@@ -38,7 +38,7 @@ from handlers.digest import build
 from handlers.digest.model import DigestContent, Draft, Due, SweepReport
 from handlers.digest.outbox import Outbox, Pace, find_sent_digest, record_sent, release, rendered
 from handlers.slack.payloads import PROFILE_MAX_AGE, load_person
-from store import ledger
+from store import ledger, workspaces
 from store.preferences import Preferences
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,8 @@ def dry_run(deps: Deps, now: datetime) -> list[tuple[Due, DigestContent]]:
 def find_due(deps: Deps, now: datetime, client: WebClient | None = None) -> list[Due]:
     """Everyone whose digest is due at `now`, with their time zones refreshed from Slack when
     a `client` is given."""
-    audience = ledger.digest_audience(deps.db)
+    gone = workspaces.gone_teams(deps.db)  # uninstalled or tokens revoked: nothing is sent there
+    audience = [member for member in ledger.digest_audience(deps.db) if member["team_id"] not in gone]
     if client is not None:
         audience = refresh_profiles(client, deps, audience, now)
     weeks = sorted({iso_week(now - timedelta(days=days), zone(member["tz"]))

@@ -4,9 +4,9 @@ from slack_bolt import App
 
 from handlers.core.deps import Deps
 from handlers.digest import listeners as digest
-from handlers.slack import buttons, forms, home, learn, messages
+from handlers.slack import buttons, forms, home, learn, messages, workspace
 
-MODULES = (learn, messages, home, forms, buttons, digest)
+MODULES = (workspace, learn, messages, home, forms, buttons, digest)
 
 
 def register_all(app: App, deps: Deps) -> None:

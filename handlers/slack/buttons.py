@@ -10,7 +10,7 @@ from handlers.core.deps import Deps
 from handlers.core.errors import UsageError, safely
 from handlers.core.replies import Notice, OpenForm
 from handlers.slack.deliver import deliver
-from handlers.slack.forms import open_form
+from handlers.slack.forms import answer, open_form
 from handlers.slack.ids import Action
 from handlers.slack.payloads import ids_from, load_person
 
@@ -37,7 +37,7 @@ def register(app: App, deps: Deps) -> None:
     def enroll(ack, body, client, respond):
         ack()
         person = person_of(body, client)
-        deliver(body, client, respond, safely(lambda: run(g.Enroll(value_of(body)), person, deps)))
+        answer(body, client, respond, deps, person, safely(lambda: run(g.Enroll(value_of(body)), person, deps)))
 
     @app.action(Action.MORE)
     def more(ack, body, client, respond):
@@ -57,7 +57,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
         person = person_of(body, client)
         action, _, value = value_of(body).partition(":")
-        deliver(body, client, respond, safely(lambda: confirmed(action, value, person, deps)), replace=True)
+        answer(body, client, respond, deps, person, safely(lambda: confirmed(action, value, person, deps)),
+               replace=True)
 
     @app.action(Action.CANCEL)
     def cancel(ack, body, client, respond):

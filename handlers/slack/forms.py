@@ -8,14 +8,24 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from handlers.core.actions import LEARNFLOW_USER_ID_FORM, enroll_with_learnflow_user_id
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences
-from handlers.core.errors import UserFacingError
-from handlers.core.replies import OpenForm
+from handlers.core.errors import UserFacingError, safely
+from handlers.core.replies import OpenForm, Reply
+from handlers.slack.deliver import deliver
 from handlers.slack.home import publish_home
 from handlers.slack.ids import Action, View
 from handlers.slack.payloads import ids_from, is_admin, load_person
-from handlers.slack.views import FieldErrors, connect_view, parse_connect, parse_prefs, prefs_view
+from handlers.slack.views import (
+    FieldErrors,
+    connect_view,
+    learnflow_user_id_view,
+    parse_connect,
+    parse_learnflow_user_id,
+    parse_prefs,
+    prefs_view,
+)
 from store import credentials, preferences
 
 logger = logging.getLogger(__name__)
@@ -24,10 +34,21 @@ logger = logging.getLogger(__name__)
 def open_form(client: WebClient, deps: Deps, person: Person, form: OpenForm, trigger_id: str) -> None:
     if form.form == "connect":
         view = connect_view(deps.hub.specs, form.provider, is_admin(client, person.user_id))
+    elif form.form == LEARNFLOW_USER_ID_FORM:
+        view = learnflow_user_id_view(form.fallback, form.extra["ref"])
     else:
         prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
         view = prefs_view(prefs, deps.hub.labels())
     client.views_open(trigger_id=trigger_id, view=view.to_dict())
+
+
+def answer(body: dict, client: WebClient, respond, deps: Deps, person: Person, reply: Reply, *,
+           replace: bool = False) -> None:
+    """Deliver a button's reply, or open the form it asks for with the click's trigger."""
+    if isinstance(reply, OpenForm) and body.get("trigger_id"):
+        open_form(client, deps, person, reply, body["trigger_id"])
+        return
+    deliver(body, client, respond, reply, replace=replace)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -59,6 +80,18 @@ def register(app: App, deps: Deps) -> None:
         client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
                                 "Its credentials are stored encrypted and are never shown back.")
         publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+    @app.view(View.LEARNFLOW_USER_ID)
+    def learnflow_user_id_submitted(ack, body, client, view):
+        try:
+            ref, learnflow_user_id = parse_learnflow_user_id(view["state"], view.get("private_metadata", ""))
+        except FieldErrors as error:
+            ack(response_action="errors", errors=error.errors)
+            return
+        ack()
+        person = load_person(client, deps, *ids_from(body))
+        reply = safely(lambda: enroll_with_learnflow_user_id(ref, learnflow_user_id, person, deps))
+        deliver(body, client, None, reply)
 
     @app.view(View.PREFS)
     def prefs_submitted(ack, body, client, view):

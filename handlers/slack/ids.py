@@ -23,6 +23,7 @@ class Action(StrEnum):
 class View(StrEnum):
     CONNECT = "connect_provider"
     PREFS = "preferences"
+    LEARNFLOW_USER_ID = "learnflow_user_id"
 
 
 class Block(StrEnum):
@@ -36,6 +37,7 @@ class Block(StrEnum):
     PREFS_DIGEST_DAY = "prefs_digest_day"
     PREFS_DIGEST_TIME = "prefs_digest_time"
     PREFS_DIGEST_ON = "prefs_digest_on"
+    LEARNFLOW_USER_ID = "learnflow_user_id"
 
 
 def field_block(name: str) -> str:

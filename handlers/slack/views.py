@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -17,6 +18,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
@@ -47,10 +49,15 @@ def _options(pairs) -> list[Option]:
 # --- connect modal ----------------------------------------------------------------------------
 
 def connect_view(specs: dict[str, ProviderSpec], provider: str | None, can_share: bool) -> View:
-    """The connect modal: a provider picker, then that provider's credential fields."""
-    picker = InputBlock(
-        block_id=B.CONNECT_PROVIDER, label="Provider", dispatch_action=True,
-        element=StaticSelectElement(
+    """The connect modal: a provider picker, then that provider's credential fields.
+
+    The picker is a section's menu, not an `input` block: Slack refuses a modal with an
+    `input` block and no `submit`, and the picker-only step has nothing to submit yet.
+    Picking a provider updates the view (`connect_pick_provider`) with its fields and `submit`.
+    """
+    picker = SectionBlock(
+        block_id=B.CONNECT_PROVIDER, text=MarkdownTextObject(text="*Provider*"),
+        accessory=StaticSelectElement(
             action_id=Action.CONNECT_PICK, placeholder="Choose a provider",
             options=_options((key, spec.label) for key, spec in specs.items()),
             initial_option=Option(value=provider, label=specs[provider].label) if provider else None))
@@ -107,6 +114,31 @@ class FieldErrors(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = {str(k): v for k, v in errors.items()}
+
+
+# --- LearnFlow user id modal ------------------------------------------------------------------
+
+LEARNFLOW_USER_ID = re.compile(r"[\w.@+:-]{1,100}")
+
+
+def learnflow_user_id_view(question: str, ref: str) -> View:
+    """Asks once for the person's LearnFlow user id; submitting it enrolls them in `ref`."""
+    return View(type="modal", callback_id=V.LEARNFLOW_USER_ID, title="Your LearnFlow user id",
+                submit="Enroll", close="Cancel", private_metadata=json.dumps({"ref": ref}), blocks=[
+                    section(question),
+                    InputBlock(block_id=B.LEARNFLOW_USER_ID, label="LearnFlow user id",
+                               hint="learnbot remembers it for your next enrollments",
+                               element=PlainTextInputElement(action_id=VALUE, placeholder="usr_7f3d9a",
+                                                             max_length=100))])
+
+
+def parse_learnflow_user_id(state: dict, metadata: str) -> tuple[str, str]:
+    """(the item ref to enroll in, the LearnFlow user id given); raises `FieldErrors` for a bad id."""
+    user_id = _text(state, B.LEARNFLOW_USER_ID).strip()
+    if not LEARNFLOW_USER_ID.fullmatch(user_id):
+        raise FieldErrors({B.LEARNFLOW_USER_ID: "Enter your LearnFlow user id as one word, like usr_7f3d9a "
+                                                "(it is in your LearnFlow profile)."})
+    return json.loads(metadata or "{}").get("ref", ""), user_id
 
 
 # --- preferences modal ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from providers.errors import AuthError
 from providers.model import LearningObject, SearchQuery
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
-from store import credentials, history, ledger, preferences, users
+from store import credentials, history, ledger, preferences, users, workspaces
 from store.crypto import Vault
 from store.pool import ThreadLocalDatabase
 
@@ -487,3 +487,13 @@ def test_results_fetched_with_private_credentials_are_never_shared(deps, fake, c
     sweep(deps, client, clock.now)
     assert sorted(provider_calls) == ["private-key-999", "private-key-999", "workspace-key-000"]
     assert "private-key-999" not in str(slack_api.calls)
+
+
+def test_nothing_goes_to_a_workspace_that_removed_learnbot_until_it_comes_back(
+        deps, fake, clock, client, slack_api):
+    person(deps)
+    workspaces.mark_gone(deps.db, "T1", "app_uninstalled")
+    report = sweep(deps, client, clock.now)
+    assert report.due == 0 and digests(slack_api) == [] and slack_api.calls == []
+    workspaces.clear_gone(deps.db, "T1")
+    assert sweep(deps, client, clock.now).sent == 1

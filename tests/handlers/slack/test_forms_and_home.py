@@ -41,8 +41,11 @@ def test_connect_with_a_provider_opens_its_form_with_empty_fields(slack, slack_a
 
 
 def test_picking_a_provider_in_the_form_shows_its_fields(slack, slack_api):
+    slack.command("connect")
+    slack_api.wait_for("views.open")
+    (shown,) = slack_api.views.values()
     slack.click("connect_pick_provider", None, response_url=False, container={"type": "view"},
-                selected_option={"value": "learnifier"}, view={"id": "V1", "hash": "h"})
+                selected_option={"value": "learnifier"}, view={"id": shown["id"], "hash": shown["hash"]})
     view = view_of(slack_api.wait_for("views.update")[0])
     assert {"credential_key", "credential_secret", "credential_org"} <= set(block_ids(view))
 
