@@ -13,13 +13,13 @@ from handlers.slack.deliver import deliver
 from handlers.slack.forms import open_form
 from handlers.slack.ids import COMMAND
 from handlers.slack.payloads import ids_from, load_person
-from handlers.slack.render import render_slack
+from handlers.slack.render import escape, render_slack
 
 
 def interim(command: g.Command) -> str:
     """The acknowledgement shown while the work runs."""
     if isinstance(command, g.Search):
-        return f"Searching for “{g.clean(command.text)[:150]}”…"
+        return f"Searching for “{escape(g.clean(command.text)[:150])}”…"
     if isinstance(command, g.Enroll):
         return "Enrolling…"
     return "Working on it…"

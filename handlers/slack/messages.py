@@ -13,7 +13,7 @@ from handlers.core.replies import OpenForm, Problem
 from handlers.slack.deliver import payload
 from handlers.slack.ids import Action
 from handlers.slack.payloads import load_person
-from handlers.slack.render import message, section
+from handlers.slack.render import escape, message, section
 
 
 def form_button(form: OpenForm) -> dict:
@@ -41,7 +41,8 @@ def register(app: App, deps: Deps) -> None:
         person = load_person(client, deps, body.get("team_id") or event.get("team", ""), event["user"])
         placeholder = None
         if isinstance(command, g.Search):
-            placeholder = client.chat_postMessage(channel=channel, text=f"Searching for “{command.text[:150]}”…")
+            placeholder = client.chat_postMessage(channel=channel,
+                                                  text=f"Searching for “{escape(command.text[:150])}”…")
         reply = safely(lambda: run(command, person, deps))
         rendered = form_button(reply) if isinstance(reply, OpenForm) else payload(reply)
         if placeholder:
