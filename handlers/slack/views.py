@@ -244,7 +244,7 @@ class HomeSnapshot:
 def home_view(snapshot: HomeSnapshot) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="learnbot"),
-        section("Search with `/learn <what you want to learn>` or write to me here in plain words."),
+        section(escape("Search with `/learn <what you want to learn>` or write to me here in plain words.")),
         ActionsBlock(elements=[
             ButtonElement(text="Edit preferences", action_id=Action.EDIT_PREFS, style="primary"),
             ButtonElement(text="Connect a provider", action_id=Action.CONNECT),
