@@ -28,6 +28,7 @@ from handlers.slack.render import (
     render_slack,
     shorten,
     truncate,
+    whole_lines,
 )
 
 MORE_LINE = "…more in the App Home."
@@ -85,10 +86,17 @@ def _body(content: DigestContent) -> list[Group]:
     elif content.activity.week_note:
         groups.append(_group(_context(escape(content.activity.week_note))))
     if content.activity.enrollments:
-        lines = [f"• {link(e.item.url, shorten(e.item.title, 120))} — _{escape(e.note)}_"
-                 for e in content.activity.enrollments]
-        groups.append(_group(_section("\n".join(["*In progress*", *lines]))))
+        groups.append(_group(_section(_in_progress(content.activity.enrollments))))
     return groups
+
+
+def _in_progress(enrollments: tuple[Numbered, ...]) -> str:
+    """The enrollments, one linked line each, cut between whole lines."""
+    lines = [f"• {link(e.item.url, shorten(e.item.title, 120))} — _{escape(shorten(e.note, 200))}_"
+             for e in enrollments]
+    shown = whole_lines(lines, SECTION_LIMIT - 100)
+    more = [f"…and {len(lines) - len(shown)} more in the App Home."] if len(shown) < len(lines) else []
+    return "\n".join(["*In progress*", *shown, *more])
 
 
 def _tail(content: DigestContent) -> list[dict]:
