@@ -124,10 +124,11 @@ def test_the_digest_shows_new_and_enrolled_titles_inert(learnflow, slack, respon
 def test_a_persons_own_words_are_quoted_inert_in_errors_and_in_the_search_message(
         learnflow, slack, slack_api, response_urls):
     problem = slack.command("digest <!channel>").json()
+    searching = {"text": slack.command("<!channel> git").text}  # a text-only acknowledgement is sent bare
     slack.dm("<!channel> <https://evil.example|git>")
     update = slack_api.wait_for("chat.update")[0].args
     placeholder = slack_api.wait_for("chat.postMessage")[0].args
-    for payload in (problem, update, placeholder):
+    for payload in (problem, searching, update, placeholder):
         assert_inert(payload)
-    assert "&lt;!channel&gt;" in json.dumps(problem, ensure_ascii=False)
-    assert "&lt;!channel&gt;" in json.dumps(placeholder, ensure_ascii=False)
+    for payload in (problem, searching, placeholder):
+        assert "&lt;!channel&gt;" in json.dumps(payload, ensure_ascii=False)
