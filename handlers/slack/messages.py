@@ -13,7 +13,7 @@ from handlers.core.replies import OpenForm, Problem
 from handlers.slack.deliver import payload
 from handlers.slack.ids import Action
 from handlers.slack.payloads import load_person
-from handlers.slack.render import escape, message, section
+from handlers.slack.render import escape, message, section, unescape
 
 
 def form_button(form: OpenForm) -> dict:
@@ -33,7 +33,7 @@ def register(app: App, deps: Deps) -> None:
     def direct_message(event, body, client):
         channel = event["channel"]
         try:
-            command = g.parse_message(event.get("text") or "")
+            command = g.parse_message(unescape(event.get("text") or ""))
         except UsageError as error:
             client.chat_postMessage(channel=channel, **payload(Problem(
                 f"{error.message}\nWrite `help` to see everything learnbot can do.")))

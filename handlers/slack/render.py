@@ -52,6 +52,12 @@ def escape(text: str) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """The inverse of `escape`, for the words people type: Slack sends them with `&`, `<` and `>`
+    encoded, and learnbot reads (and later escapes) them as typed."""
+    return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def web_url(url: str | None) -> str | None:
     """`url` fit for a link or a button: http(s) with a host, with `|`, `<` and `>` (which would end
     a `<url|label>` link early) percent-encoded; None for anything else (`javascript:`, `data:`…)."""

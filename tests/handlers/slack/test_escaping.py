@@ -7,7 +7,7 @@ import re
 import pytest
 
 from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Problem, ResultsPage
-from handlers.slack.render import escape, link, render_slack, truncate, web_url, whole_lines
+from handlers.slack.render import escape, link, render_slack, truncate, unescape, web_url, whole_lines
 from handlers.slack.views import HomeSnapshot, home_view
 from providers.model import LearningObject, ProviderStatus
 
@@ -46,6 +46,12 @@ def hostile_item(**changes) -> LearningObject:
 
 def test_escape_turns_the_three_control_characters_into_entities():
     assert escape("a & b <!here> c > d") == "a &amp; b &lt;!here&gt; c &gt; d"
+
+
+def test_unescape_reads_slacks_encoding_of_what_people_type_and_escape_restores_it():
+    sent = "R&amp;D &lt;b&gt; &amp;lt;"  # Slack's encoding of `R&D <b> &lt;`
+    assert unescape(sent) == "R&D <b> &lt;"
+    assert escape(unescape(sent)) == sent
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>", "ftp://example.org/a",

@@ -132,3 +132,10 @@ def test_a_persons_own_words_are_quoted_inert_in_errors_and_in_the_search_messag
         assert_inert(payload)
     for payload in (problem, searching, placeholder):
         assert "&lt;!channel&gt;" in json.dumps(payload, ensure_ascii=False)
+
+
+def test_words_slack_sends_encoded_are_read_as_typed_and_shown_escaped_once(learnflow, slack, slack_api):
+    searching = slack.command("R&amp;D &lt;git&gt;").text  # Slack encodes what the person typed: R&D <git>
+    slack.dm("R&amp;D &lt;git&gt;")
+    placeholder = slack_api.wait_for("chat.postMessage")[0].args["text"]
+    assert searching == placeholder == "Searching for “R&amp;D &lt;git&gt;”…"
