@@ -9,6 +9,7 @@ from handlers.core.actions import run
 from handlers.core.deps import Deps, Person
 from handlers.core.errors import safely
 from handlers.core.replies import OpenForm
+from handlers.digest import render  # noqa: F401 - registers the digest's Slack renderer (`/learn digest preview`)
 from handlers.digest.build import snooze
 from handlers.slack.deliver import deliver
 from handlers.slack.forms import open_form

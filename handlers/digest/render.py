@@ -19,7 +19,17 @@ from handlers.core.render_text import plain
 from handlers.core.replies import Numbered
 from handlers.digest.model import TITLE, DigestContent, missing_lines
 from handlers.slack.ids import Action
-from handlers.slack.render import MAX_BLOCKS, SECTION_LIMIT, escape, item_blocks, render_slack, shorten
+from handlers.slack.render import (
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    escape,
+    item_blocks,
+    link,
+    render_slack,
+    shorten,
+    truncate,
+    whole_lines,
+)
 
 MORE_LINE = "…more in the App Home."
 MESSAGE_CHAR_LIMIT = 12_000  # all the text of one message, blocks together
@@ -63,7 +73,7 @@ def _body(content: DigestContent) -> list[Group]:
     """The message in groups, most important first."""
     groups = [_HEADER]
     if content.intro:
-        groups.append(_group(_context(content.intro)))
+        groups.append(_group(_context(escape(content.intro))))
     if content.pick:
         groups.append(_heading(":star: *Pick of the week*", content.pick))
     if content.new_items:
@@ -71,20 +81,27 @@ def _body(content: DigestContent) -> list[Group]:
         groups.extend(_item_group(entry) for entry in content.new_items)
     week = content.activity.week
     if week:
-        groups.append(_group(_section("\n".join(["*Your week* (the last seven days)", *week.lines])),
-                             _section(f"```{week.chart}```")))
+        lines = ["*Your week* (the last seven days)", *map(escape, week.lines)]
+        groups.append(_group(_section("\n".join(lines)), _section(f"```{escape(week.chart)}```")))
     elif content.activity.week_note:
-        groups.append(_group(_context(content.activity.week_note)))
+        groups.append(_group(_context(escape(content.activity.week_note))))
     if content.activity.enrollments:
-        lines = [f"• <{e.item.url}|{escape(shorten(e.item.title, 120))}> — _{escape(e.note)}_"
-                 for e in content.activity.enrollments]
-        groups.append(_group(_section("\n".join(["*In progress*", *lines]))))
+        groups.append(_group(_section(_in_progress(content.activity.enrollments))))
     return groups
+
+
+def _in_progress(enrollments: tuple[Numbered, ...]) -> str:
+    """The enrollments, one linked line each, cut between whole lines."""
+    lines = [f"• {link(e.item.url, shorten(e.item.title, 120))} — _{escape(shorten(e.note, 200))}_"
+             for e in enrollments]
+    shown = whole_lines(lines, SECTION_LIMIT - 100)
+    more = [f"…and {len(lines) - len(shown)} more in the App Home."] if len(shown) < len(lines) else []
+    return "\n".join(["*In progress*", *shown, *more])
 
 
 def _tail(content: DigestContent) -> list[dict]:
     """What every digest ends with, whatever is trimmed: missing sources and the controls."""
-    return [*(_context(line) for line in missing_lines(content)), _CONTROLS]
+    return [*(_context(escape(line)) for line in missing_lines(content)), _CONTROLS]
 
 
 @lru_cache(maxsize=4096)
@@ -100,17 +117,14 @@ def _heading(text: str, entry: Numbered | None = None) -> Group:
 
 @lru_cache(maxsize=1024)
 def _section(text: str) -> dict:
-    """A section that keeps its line breaks (charts and lists), cut to Slack's limit."""
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT))).to_dict()
+    """A section of mrkdwn (outside text already escaped) that keeps its line breaks (charts and
+    lists), cut to Slack's limit."""
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))).to_dict()
 
 
 @lru_cache(maxsize=1024)
 def _context(text: str) -> dict:
-    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text, SECTION_LIMIT))]).to_dict()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_LIMIT))]).to_dict()
 
 
 _HEADER = _group(HeaderBlock(text=TITLE).to_dict())

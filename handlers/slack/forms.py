@@ -17,6 +17,7 @@ from handlers.slack.deliver import deliver
 from handlers.slack.home import publish_home
 from handlers.slack.ids import Action, View
 from handlers.slack.payloads import ids_from, is_admin, load_person
+from handlers.slack.render import escape
 from handlers.slack.views import (
     FieldErrors,
     connect_view,
@@ -105,5 +106,5 @@ def register(app: App, deps: Deps) -> None:
         saved = preferences.save_preferences(deps.db, team_id, user_id, dataclasses.replace(current, **changes))
         ack()
         client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
-                                + "\n".join(describe_preferences(saved)))
+                                + escape("\n".join(describe_preferences(saved))))
         publish_home(client, deps, load_person(client, deps, team_id, user_id))

@@ -13,13 +13,13 @@ from handlers.slack.deliver import deliver
 from handlers.slack.forms import open_form
 from handlers.slack.ids import COMMAND
 from handlers.slack.payloads import ids_from, load_person
-from handlers.slack.render import render_slack
+from handlers.slack.render import escape, render_slack, unescape
 
 
 def interim(command: g.Command) -> str:
     """The acknowledgement shown while the work runs."""
     if isinstance(command, g.Search):
-        return f"Searching for “{g.clean(command.text)[:150]}”…"
+        return f"Searching for “{escape(g.clean(command.text)[:150])}”…"
     if isinstance(command, g.Enroll):
         return "Enrolling…"
     return "Working on it…"
@@ -29,7 +29,7 @@ def register(app: App, deps: Deps) -> None:
     @app.command(COMMAND)
     def learn(ack, body, respond, client):
         try:
-            command = g.parse_command(body.get("text") or "")
+            command = g.parse_command(unescape(body.get("text") or ""))
         except UsageError as error:
             ack(**render_slack(Problem(f"{error.message}\n`/learn help` shows everything learnbot can do.")))
             return

@@ -13,7 +13,7 @@ from handlers.core.replies import OpenForm, Problem
 from handlers.slack.deliver import payload
 from handlers.slack.ids import Action
 from handlers.slack.payloads import load_person
-from handlers.slack.render import message, section
+from handlers.slack.render import escape, message, section, unescape
 
 
 def form_button(form: OpenForm) -> dict:
@@ -42,7 +42,7 @@ def register(app: App, deps: Deps) -> None:
         # A reply in a thread is answered in that thread; `thread_ts` absent keeps the top level.
         where = {"channel": event["channel"], **({"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {})}
         try:
-            command = g.parse_message(event.get("text") or "")
+            command = g.parse_message(unescape(event.get("text") or ""))
         except UsageError as error:
             client.chat_postMessage(**where, **payload(Problem(
                 f"{error.message}\nWrite `help` to see everything learnbot can do.")))
@@ -50,7 +50,7 @@ def register(app: App, deps: Deps) -> None:
         person = load_person(client, deps, body.get("team_id") or event.get("team", ""), event["user"])
         placeholder = None
         if isinstance(command, g.Search):
-            placeholder = client.chat_postMessage(**where, text=f"Searching for “{command.text[:150]}”…")
+            placeholder = client.chat_postMessage(**where, text=f"Searching for “{escape(command.text[:150])}”…")
         reply = safely(lambda: run(command, person, deps))
         rendered = form_button(reply) if isinstance(reply, OpenForm) else payload(reply)
         if placeholder:

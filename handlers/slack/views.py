@@ -31,7 +31,7 @@ from handlers.core.formatting import LANGUAGE_OPTIONS
 from handlers.slack.ids import Action, field_block
 from handlers.slack.ids import Block as B
 from handlers.slack.ids import View as V
-from handlers.slack.render import escape, section, shorten
+from handlers.slack.render import SECTION_LIMIT, escape, link, section, shorten, whole_lines
 from providers.model import TYPES
 from providers.registry import ProviderSpec
 from store.preferences import Preferences
@@ -276,28 +276,38 @@ class HomeSnapshot:
 def home_view(snapshot: HomeSnapshot) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="learnbot"),
-        section("Search with `/learn <what you want to learn>` or write to me here in plain words."),
+        section(escape("Search with `/learn <what you want to learn>` or write to me here in plain words.")),
         ActionsBlock(elements=[
             ButtonElement(text="Edit preferences", action_id=Action.EDIT_PREFS, style="primary"),
             ButtonElement(text="Connect a provider", action_id=Action.CONNECT),
         ]),
         DividerBlock(),
-        section("*Your preferences*\n" + "\n".join(snapshot.preference_lines)),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Next digest: {snapshot.next_digest}")]),
+        section("*Your preferences*\n" + "\n".join(map(escape, snapshot.preference_lines))),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Next digest: {escape(snapshot.next_digest)}")]),
         DividerBlock(),
-        section("*Providers*\n" + "\n".join(snapshot.provider_lines)),
+        section("*Providers*\n" + "\n".join(map(escape, snapshot.provider_lines))),
         DividerBlock(),
-        section("*Saved items*\n" + (_link_lines(snapshot.saved) or "Nothing saved yet.")),
-        section("*Enrollments*\n" + (_link_lines(snapshot.enrollments) or "No enrollments yet.")),
+        _list_section("*Saved items*", snapshot.saved, "Nothing saved yet.", "`/learn saved`"),
+        _list_section("*Enrollments*", snapshot.enrollments, "No enrollments yet.", "`/learn enrollments`"),
     ]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 
-def _link_lines(rows) -> str:
-    lines = []
-    for row in rows[:15]:
-        title, url, *note = row
-        suffix = f" — _{escape(note[0])}_" if note and note[0] else ""
-        lines.append(f"• <{url}|{escape(shorten(title, 120))}>{suffix}")
-    return "\n".join(lines)
+HOME_LIST_LENGTH = 15
+
+
+def _list_section(heading: str, rows, empty: str, command: str):
+    """A heading and one linked line per row, cut between whole lines (never inside a link)."""
+    if not rows:
+        return section(f"{heading}\n{empty}")
+    lines = [_link_line(*row) for row in rows]
+    shown = whole_lines(lines[:HOME_LIST_LENGTH], SECTION_LIMIT - len(heading) - 80)
+    if len(shown) < len(lines):
+        shown.append(f"…and {len(lines) - len(shown)} more: {command} lists them all.")
+    return section("\n".join([heading, *shown]))
+
+
+def _link_line(title: str, url: str, note: str = "") -> str:
+    suffix = f" — _{escape(note)}_" if note else ""
+    return f"• {link(url, shorten(title, 120))}{suffix}"
 
