@@ -18,6 +18,7 @@ from handlers.core.deps import Deps
 from handlers.core.errors import problem_for
 from handlers.slack import register_all
 from handlers.slack.deliver import deliver
+from handlers.slack.once import once_per_delivery
 from handlers.slack.payloads import ids_from
 from providers import inokufu, learnflow, learnifier, linkedin, records
 from providers.catalog import CatalogProvider, load_bundled_catalog
@@ -120,6 +121,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         # concurrent request miss Slack's 3-second window.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
+    app.use(once_per_delivery(deps))
     register_all(app, deps)
 
     @app.error

@@ -218,11 +218,13 @@ class SlackDriver:
                 "trigger_id": "13345224609.738474920.8088930838d88f008e0", **extra}
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
-    def event(self, event: dict) -> httpx.Response:
+    def event(self, event: dict, *, event_id: str | None = None, retry: int = 0) -> httpx.Response:
+        """An Events API delivery; `retry` > 0 resends `event_id` the way Slack does after a late 200."""
         body = json.dumps({"token": "x", "team_id": self.team_id, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
+                           "event_id": event_id or f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
                            "event": event})
-        return self.post(body, "application/json")
+        retry_headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return self.post(body, "application/json", headers={**sign(body), **retry_headers})
 
     def dm(self, text: str, user: str = "U1") -> httpx.Response:
         return self.event({"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
@@ -237,6 +239,7 @@ class SlackDriver:
         payload = {"type": "block_actions", "team": {"id": self.team_id}, "user": {"id": user, "team_id": self.team_id},
                    "api_app_id": "A1", "trigger_id": "1.2.3", "container": container or {"type": "message"},
                    "actions": [{"action_id": action_id, "block_id": "b", "type": "button",
+                                "action_ts": f"{time.time():.6f}",
                                 **({"value": value} if value is not None else {}), **action}]}
         if response_url:
             payload["response_url"] = self.response_url
@@ -247,7 +250,7 @@ class SlackDriver:
     def submit_view(self, callback_id: str, values: dict, user: str = "U1", metadata: str = "") -> httpx.Response:
         payload = {"type": "view_submission", "team": {"id": self.team_id},
                    "user": {"id": user, "team_id": self.team_id},
-                   "api_app_id": "A1", "trigger_id": "1.2.3",
+                   "api_app_id": "A1", "trigger_id": f"1.2.{time.monotonic_ns()}",
                    "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata,
                             "state": {"values": values}, "hash": "h"}}
         return self.interaction(payload)
