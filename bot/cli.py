@@ -45,13 +45,9 @@ def deps_or_exit(settings: Settings):
     """The app's dependencies (store opened, key checked, providers set up), redacting the log,
     and stopping the process loudly if the database disappears later (`StopOnGone`)."""
     from bot.app import build_deps
-    from store.crypto import KeyProblem
-    from store.db import StoreError
 
-    try:
+    with start_errors(settings):
         deps = build_deps(settings, on_gone=StopOnGone())
-    except (KeyProblem, ConfigError, StoreError) as error:
-        raise StartError(str(error)) from None
     logs.install(deps.redactor)
     return deps
 
@@ -59,10 +55,21 @@ def deps_or_exit(settings: Settings):
 def store_or_exit(settings: Settings):
     """The database alone, for the commands that need no providers."""
     from bot.app import GuardedDatabase
+
+    with start_errors(settings):
+        return GuardedDatabase(settings.db_path, on_gone=StopOnGone())
+
+
+@contextlib.contextmanager
+def start_errors(settings: Settings):
+    """A key or storage problem while opening the store is a `StartError`."""
+    from store.crypto import KeyProblem
     from store.db import StoreError
 
     try:
-        return GuardedDatabase(settings.db_path, on_gone=StopOnGone())
+        yield
+    except (KeyProblem, ConfigError) as error:
+        raise StartError(str(error)) from None
     except (StoreError, sqlite3.DatabaseError) as error:
         raise StartError(f"cannot open the database {settings.db_path} (LEARNBOT_DB): {error}") from None
 
@@ -79,7 +86,7 @@ class StopOnGone:
         self._lock = threading.Lock()
 
     def __call__(self, error: Exception) -> None:
-        self._lock.acquire()
+        self._lock.acquire()  # never released: the first thread here ends the process
         logger.critical("%s", error)
         for handler in logging.getLogger().handlers:
             handler.flush()

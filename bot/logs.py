@@ -46,8 +46,8 @@ class SecretRedactor(logging.Filter):
 
 
 def configure(level: int = logging.INFO) -> None:
-    """Send logs to stderr at `level` (`Settings.log_level`, from LEARNBOT_LOG_LEVEL); `install`
-    puts the app's redactor in front of them, whatever the level."""
+    """Send logs to stderr (the CLI then applies `Settings.log_level`, from LEARNBOT_LOG_LEVEL);
+    `install` puts the app's redactor in front of them, whatever the level."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -111,3 +111,9 @@ def test_a_token_slack_refuses_at_run_is_one_line(tmp_path, slack_api):
            "SLACK_BOT_TOKEN": "xoxb-9999-8888-revoked", "SLACK_APP_TOKEN": "xapp-1-A1-123-abcdef",
            "SLACK_API_URL": slack_api.api_url}
     assert_one_line(learnbot("run", env=env, cwd=tmp_path), "SLACK_BOT_TOKEN", "invalid_auth")
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path):
+    (tmp_path / "notes.db").write_text("these are my notes, not a database\n" * 100)
+    env = {"LEARNBOT_DB": str(tmp_path / "notes.db"), "LEARNBOT_SECRET_KEY": Fernet.generate_key().decode()}
+    assert_one_line(learnbot("chat", env=env, cwd=tmp_path), "LEARNBOT_DB", "notes.db")
