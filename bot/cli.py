@@ -1,10 +1,17 @@
-"""The `learnbot` command line (click)."""
+"""The `learnbot` command line (click).
+
+Every problem found at start (a setting, the key, Slack refusing or not answering) is one
+line on stderr and exit code 2, never a traceback: `StartError`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sqlite3
 import sys
+import threading
 from datetime import UTC
 
 import click
@@ -15,12 +22,93 @@ from bot.config import ConfigError, Settings
 
 logger = logging.getLogger("learnbot")
 
+EXIT_DATABASE_GONE = 3
+
+
+class StartError(click.ClickException):
+    """One line on stderr, exit code 2: learnbot cannot start as configured."""
+
+    exit_code = 2
+
 
 def settings_or_exit() -> Settings:
+    """The settings, with the log level they ask for applied."""
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+        raise StartError(str(error)) from None
+    logging.getLogger().setLevel(settings.log_level)
+    return settings
+
+
+def deps_or_exit(settings: Settings):
+    """The app's dependencies (store opened, key checked, providers set up), redacting the log,
+    and stopping the process loudly if the database disappears later (`StopOnGone`)."""
+    from bot.app import build_deps
+
+    with start_errors(settings):
+        deps = build_deps(settings, on_gone=StopOnGone())
+    logs.install(deps.redactor)
+    return deps
+
+
+def store_or_exit(settings: Settings):
+    """The database alone, for the commands that need no providers."""
+    from bot.app import GuardedDatabase
+
+    with start_errors(settings):
+        return GuardedDatabase(settings.db_path, on_gone=StopOnGone())
+
+
+@contextlib.contextmanager
+def start_errors(settings: Settings):
+    """A key or storage problem while opening the store is a `StartError`."""
+    from store.crypto import KeyProblem
+    from store.db import StoreError
+
+    try:
+        yield
+    except (KeyProblem, ConfigError) as error:
+        raise StartError(str(error)) from None
+    except (StoreError, sqlite3.DatabaseError) as error:
+        raise StartError(f"cannot open the database {settings.db_path} (LEARNBOT_DB): {error}") from None
+
+
+class StopOnGone:
+    """What learnbot does when its database file disappears while running: one CRITICAL line
+    naming the path, then exit at once with a non-zero code (`EXIT_DATABASE_GONE`).
+
+    Nothing is drained: with the database gone no acknowledged work could be stored anyway,
+    and every thread that notices it too waits here until the process is gone.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __call__(self, error: Exception) -> None:
+        self._lock.acquire()  # never released: the first thread here ends the process
+        logger.critical("%s", error)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_DATABASE_GONE)
+
+
+def check_slack(settings: Settings) -> None:
+    """Call Slack's `auth.test` once: a refused token or an unreachable Slack is a `StartError`."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    quiet = logging.Logger("learnbot.start", level=logging.CRITICAL + 1)  # the one line below says it all
+    try:
+        WebClient(token=settings.bot_token, base_url=settings.slack_api_url, logger=quiet).auth_test()
+    except SlackApiError as error:
+        raise StartError(f"Slack refused SLACK_BOT_TOKEN (auth.test answered {error.response.get('error')}): "
+                         "copy the app's Bot User OAuth Token (xoxb-…) again.") from None
+    except (SlackClientError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        reason = getattr(reason, "strerror", None) or reason
+        raise StartError(f"Slack did not answer at SLACK_API_URL {settings.slack_api_url} ({reason}): "
+                         "check the address and the network, then start again.") from None
 
 
 @click.group()
@@ -36,15 +124,15 @@ def main() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address for --http.")
 def run_command(use_http: bool, port: int, host: str) -> None:
     """Connect to Slack (Socket Mode, or HTTP with --http)."""
-    from bot.app import build_deps, create_app
+    from bot.app import create_app
 
     settings = settings_or_exit()
     try:
         settings.require_slack(http=use_http)
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    deps = build_deps(settings)
-    logs.install(deps.redactor)
+        raise StartError(str(error)) from None
+    deps = deps_or_exit(settings)
+    check_slack(settings)
     app = create_app(settings, deps, socket_mode=not use_http)
     scheduler = start_scheduler(settings, deps, app.client)
     try:
@@ -72,13 +160,12 @@ def start_scheduler(settings, deps, client):
 @main.command()
 def chat() -> None:
     """Talk to learnbot in this terminal, offline, on the bundled catalog."""
-    from bot.app import build_deps
     from handlers.terminal import chat_loop
 
-    logging.getLogger().setLevel(logging.WARNING)
-    deps = build_deps(settings_or_exit())
-    logs.install(deps.redactor)
-    chat_loop(deps)
+    settings = settings_or_exit()
+    if "LEARNBOT_LOG_LEVEL" not in settings.env:
+        logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation
+    chat_loop(deps_or_exit(settings))
 
 
 @main.group()
@@ -93,10 +180,9 @@ def catalog_import(file: str) -> None:
     from tqdm import tqdm
 
     from providers.catalog import import_rows, read_rows
-    from store.pool import ThreadLocalDatabase
 
     settings = settings_or_exit()
-    db = ThreadLocalDatabase(settings.db_path)
+    db = store_or_exit(settings)
     try:
         rows = read_rows(file)
     except ValueError as error:
@@ -121,16 +207,16 @@ def keys() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored credential with the first key of LEARNBOT_SECRET_KEY."""
-    from store.credentials import rotate_all
-    from store.crypto import Vault, resolve_keys
-    from store.pool import ThreadLocalDatabase
+    from store.credentials import checked_keys, rotate_all
+    from store.crypto import KeyProblem, Vault, key_file_path
 
     settings = settings_or_exit()
+    db = store_or_exit(settings)
     try:
-        key_list, _path = resolve_keys(settings.secret_key, settings.db_path)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    count = rotate_all(ThreadLocalDatabase(settings.db_path), Vault(key_list))
+        key_list, _path = checked_keys(db, settings.secret_key, settings.db_path)
+        count = rotate_all(db, Vault(key_list), key_file=key_file_path(settings.db_path))
+    except KeyProblem as error:
+        raise StartError(str(error)) from None
     click.echo(f"Re-encrypted {count} credential sets with the first key.")
 
 
@@ -153,6 +239,7 @@ def digest_run(at: str | None) -> None:
     with _digest_deps(settings) as deps:
         now = moment or deps.now()
         if settings.bot_token:
+            check_slack(settings)
             report = sweep(deps, slack_client(settings), now)
             click.echo(f"Digest sweep at {now.isoformat(timespec='minutes')}: {report}.")
             return
@@ -198,10 +285,7 @@ def _moment(text: str | None):
 @contextlib.contextmanager
 def _digest_deps(settings: Settings):
     """The app's dependencies for one command, closed afterwards."""
-    from bot.app import build_deps
-
-    deps = build_deps(settings)
-    logs.install(deps.redactor)
+    deps = deps_or_exit(settings)
     try:
         yield deps
     finally:

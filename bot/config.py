@@ -6,6 +6,7 @@ Secrets are kept out of `repr()`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -13,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from providers import learnflow, records
+from providers.registry import max_response_bytes_from
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LOG_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING}
 
 
 class ConfigError(Exception):
@@ -30,11 +35,13 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     search_deadline: float = 2.5
     digest_sweep_minutes: float = 5.0
+    log_level: int = logging.INFO
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        _check_provider_settings(env)
         return cls(
             bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
             signing_secret=_signing_secret(env),
@@ -44,6 +51,7 @@ class Settings:
             secret_key=env.get("LEARNBOT_SECRET_KEY") or None,
             search_deadline=_positive(env, "LEARNBOT_SEARCH_DEADLINE", 2.5),
             digest_sweep_minutes=_positive(env, "LEARNBOT_DIGEST_SWEEP_MINUTES", 5.0),
+            log_level=_log_level(env),
             env={k: v for k, v in env.items() if k.startswith("LEARNBOT_")},
         )
 
@@ -94,3 +102,21 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0.")
     return value
+
+
+def _log_level(env: Mapping[str, str]) -> int:
+    value = (env.get("LEARNBOT_LOG_LEVEL") or "INFO").strip().upper()
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"LEARNBOT_LOG_LEVEL is malformed: it should be one of {', '.join(LOG_LEVELS)} "
+                          "(default INFO).")
+    return LOG_LEVELS[value]
+
+
+def _check_provider_settings(env: Mapping[str, str]) -> None:
+    """The provider settings the hub and the learning records check, as start errors."""
+    try:
+        max_response_bytes_from(env)
+        learnflow.check_env(env)
+        records.account_rule(env)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None

@@ -11,6 +11,8 @@ TOKEN_PATTERNS = (
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"),  # Fernet tokens
+    # A response_url answers as the app for 30 minutes: as secret as a token (also URL-encoded in a body).
+    re.compile(r"(?i)https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com[^\s\"'&]*"),
 )
 REDACTED = "[redacted]"
 
@@ -44,7 +46,8 @@ class SecretRedactor(logging.Filter):
 
 
 def configure(level: int = logging.INFO) -> None:
-    """Send logs to stderr; `install` puts the app's redactor in front of them."""
+    """Send logs to stderr (the CLI then applies `Settings.log_level`, from LEARNBOT_LOG_LEVEL);
+    `install` puts the app's redactor in front of them, whatever the level."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

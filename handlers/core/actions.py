@@ -69,7 +69,8 @@ def help_reply(topic: str | None = None) -> Notice:
 @act.register
 def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
     query, notes = with_preferences(command.query, person, deps)
-    providers, skipped = providers_for(person, deps)
+    connections = Connections(person, deps)
+    providers, skipped = providers_for(connections, deps)
     unknown = [p for p in query.providers if p not in deps.hub.labels()]
     if unknown:
         raise UsageError(f"There is no provider called `{unknown[0]}`. "
@@ -78,7 +79,7 @@ def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
     record = history.record_search(
         deps.db, person.team_id, person.user_id, command.text, dataclasses.asdict(query),
         [item.to_dict() for item in outcome.items], [dataclasses.asdict(s) for s in outcome.statuses])
-    notes += first_search_notice(person, deps)
+    notes += connections.unreadable_notes() + first_search_notice(person, deps)
     return results_page(record, 0, deps.page_size, skipped=tuple(skipped.values()), notes=notes)
 
 
@@ -106,8 +107,8 @@ def _describe(key: str, value) -> str:
     return "/".join(value)
 
 
-def providers_for(person: Person, deps: Deps) -> tuple[list[Provider], dict[str, str]]:
-    providers, skipped = Connections(person, deps).searchable()
+def providers_for(connections: Connections, deps: Deps) -> tuple[list[Provider], dict[str, str]]:
+    providers, skipped = connections.searchable()
     labels = deps.hub.labels()
     return providers, {key: f"{labels[key]}: {why}" for key, why in skipped.items()}
 
@@ -280,11 +281,13 @@ def _enrollments(command: g.Enrollments, person: Person, deps: Deps) -> Reply:
 
 @act.register
 def _providers(command: g.Providers, person: Person, deps: Deps) -> Reply:
-    return Notice("Learning providers for you:", tuple(provider_lines(person, deps)))
-
-
-def provider_lines(person: Person, deps: Deps) -> list[str]:
     connections = Connections(person, deps)
+    return Notice("Learning providers for you:",
+                  (*provider_lines(person, deps, connections), *connections.unreadable_notes()))
+
+
+def provider_lines(person: Person, deps: Deps, connections: Connections | None = None) -> list[str]:
+    connections = connections or Connections(person, deps)
     lines = [f"• *{p.label}* — always on" for p in deps.hub.extra.values()]
     for key, spec in deps.hub.specs.items():
         owner = connections.owner(key)
@@ -350,7 +353,10 @@ def week_summary(person: Person, deps: Deps):
     if not person.email:
         raise UserFacingError("learnbot does not know your email address, which is how it finds your "
                               "learning records (in Slack the app needs the users:read.email permission).")
-    records = Connections(person, deps).bind("lrs")
+    connections = Connections(person, deps)
+    if "lrs" in connections.unreadable and not connections.owner("lrs"):
+        raise UserFacingError(" ".join(connections.unreadable_notes(only=("lrs",))))
+    records = connections.bind("lrs")
     tz = zone(person.tz)
     today = deps.now().astimezone(tz).date()
     week_start = today - timedelta(days=today.weekday())

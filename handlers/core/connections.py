@@ -5,6 +5,10 @@ decrypts the person's own credentials and their workspace's once; every provider
 uses the person's own set when complete, else the workspace's, and gets a `persist`
 callback that stores refreshed credentials (a new LearnFlow token pair) back into the set
 they came from: a person's refreshed token never lands in the workspace's row, nor the reverse.
+
+A stored set that no longer decrypts (the encryption key changed) disables only that
+provider for this person: it counts as not connected, and `unreadable_notes` says whom to
+ask to connect it again.
 """
 
 from __future__ import annotations
@@ -30,13 +34,35 @@ class Connections:
             self.shared = shared  # already read for the workspace (a digest sweep)
 
     @cached_property
-    def personal(self) -> dict[str, Credentials]:
+    def personal(self) -> credentials.LoadedCredentials:
         """The person's own credentials, read at first use (the local catalog needs none)."""
         return credentials.load_personal(self.deps.db, self.deps.vault, self.person.team_id, self.person.user_id)
 
     @cached_property
     def shared(self) -> Mapping[str, Credentials]:
         return credentials.load_shared(self.deps.db, self.deps.vault, self.person.team_id)
+
+    @property
+    def unreadable(self) -> tuple[str, ...]:
+        """Providers whose stored credentials (the person's or the workspace's) do not decrypt."""
+        return tuple(dict.fromkeys((*self.personal.unreadable, *self._shared_unreadable())))
+
+    def unreadable_notes(self, only: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """One sentence per unreadable set that matters to this person (of providers `only`, if
+        given), saying who connects it again: the person for their own, an admin for the
+        workspace's (unless the person's own set replaces it)."""
+        labels = self.deps.hub.labels()
+        notes = [f"Your {labels.get(key, key)} connection can no longer be read (the encryption key changed): "
+                 f"connect it again with `/learn connect {key}`."
+                 for key in self.personal.unreadable if only is None or key in only]
+        notes += [f"The workspace's {labels.get(key, key)} connection can no longer be read (the encryption "
+                  "key changed): ask a workspace admin to connect it again."
+                  for key in self._shared_unreadable()
+                  if (only is None or key in only) and key in self.deps.hub.specs and self.owner(key) != "personal"]
+        return tuple(notes)
+
+    def _shared_unreadable(self) -> tuple[str, ...]:
+        return getattr(self.shared, "unreadable", ())  # a digest sweep may pass a plain mapping
 
     def owner(self, key: str) -> str:
         """Whose credentials provider `key` runs on: "personal", "workspace", or "" (not connected)."""

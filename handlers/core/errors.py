@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from handlers.core.replies import Problem, Reply
 from providers.errors import ProviderError
+from store.db import StoreBusy, StoreGone
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +30,20 @@ class NotFoundError(UserFacingError):
     """The thing the person referred to does not exist (or is not theirs)."""
 
 
+STORE_GONE = ("learnbot has lost its database and is stopping; nothing was changed. "
+              "Please tell a workspace admin.")
+
+
 def describe_error(error: BaseException) -> str | None:
     """The sentence for a person-facing error, or None when it is a bug."""
     if isinstance(error, UserFacingError):
         return error.message
     if isinstance(error, ProviderError):
         return error.sentence
+    if isinstance(error, StoreBusy):  # another process held the write lock longer than we wait
+        return "learnbot is busy, try again in a minute."
+    if isinstance(error, StoreGone):  # the process is stopping (see bot.cli.StopOnGone)
+        return STORE_GONE
     return None
 
 

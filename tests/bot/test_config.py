@@ -1,5 +1,6 @@
 """Settings: read once; a missing or malformed one stops the start with one line naming it."""
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,17 @@ def test_learnbot_run_stops_with_one_line_naming_the_missing_setting(tmp_path):
     assert result.returncode != 0
     assert "SLACK_BOT_TOKEN is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value,level", [(None, logging.INFO), ("debug", logging.DEBUG), ("WARNING", logging.WARNING)])
+def test_the_log_level_is_debug_info_or_warning(value, level):
+    env = {} if value is None else {"LEARNBOT_LOG_LEVEL": value}
+    assert Settings.from_env(env).log_level == level
+
+
+@pytest.mark.parametrize("name,value", [("LEARNBOT_LOG_LEVEL", "TRACE"), ("LEARNBOT_MAX_RESPONSE_BYTES", "5MB"),
+                                        ("LEARNBOT_LEARNFLOW_USER_ID", "login"),
+                                        ("LEARNBOT_LRS_ACCOUNT_NAME", "nickname")])
+def test_provider_and_log_settings_are_start_errors_naming_them(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

@@ -66,3 +66,20 @@ def test_install_puts_the_apps_redactor_in_place_of_the_previous_one():
         assert handler.filters == [second]
     finally:
         root.handlers[:] = saved
+
+
+def test_response_urls_are_redacted_plain_and_url_encoded():
+    redactor = SecretRedactor()
+    text = ("response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F123%2Fabc&x=1 "
+            "and https://hooks.slack.com/actions/T1/456/def")
+    assert redactor.redact(text) == "response_url=[redacted]&x=1 and [redacted]"
+
+
+def test_debug_lines_are_redacted_too(capsys):
+    redactor = SecretRedactor()
+    redactor.add("debug-secret-value")
+    logs.configure(logging.DEBUG)
+    logs.install(redactor)
+    logging.getLogger("learnbot.test").debug("sending %s", "debug-secret-value")
+    err = capsys.readouterr().err
+    assert " DEBUG " in err and "sending [redacted]" in err

@@ -394,11 +394,13 @@ class SlackDriver:
                 "trigger_id": new_trigger_id(), **extra}
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
-    def event(self, event: dict) -> httpx.Response:
+    def event(self, event: dict, *, event_id: str | None = None, retry: int = 0) -> httpx.Response:
+        """An Events API delivery; `retry` > 0 resends `event_id` the way Slack does after a late 200."""
         body = json.dumps({"token": "x", "team_id": self.team_id, "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
+                           "event_id": event_id or f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
                            "event": event})
-        return self.post(body, "application/json")
+        retry_headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return self.post(body, "application/json", headers={**sign(body), **retry_headers})
 
     def dm(self, text: str, user: str = "U1", **extra) -> httpx.Response:
         """A person writing in their DM with the app; `extra` adds fields (`subtype`, `files`, `thread_ts`)."""
@@ -414,6 +416,7 @@ class SlackDriver:
         payload = {"type": "block_actions", "team": {"id": self.team_id}, "user": {"id": user, "team_id": self.team_id},
                    "api_app_id": "A1", "trigger_id": new_trigger_id(), "container": container or {"type": "message"},
                    "actions": [{"action_id": action_id, "block_id": "b", "type": "button",
+                                "action_ts": f"{time.time():.6f}",
                                 **({"value": value} if value is not None else {}), **action}]}
         if response_url:
             payload["response_url"] = self.response_url

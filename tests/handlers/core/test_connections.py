@@ -3,14 +3,17 @@ first, and refreshed credentials stored back into the set they came from."""
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from fakes import learnflow as lf
 
 from handlers.core import grammar as g
 from handlers.core.actions import run
 from handlers.core.connections import Connections
 from handlers.core.deps import Person
+from handlers.core.errors import safely
 from providers.errors import NotConfigured
 from store import credentials
+from store.crypto import Vault
 
 ADA = Person("T1", "U1", email="ada@example.com", name="Ada", tz="Europe/Paris")
 GRACE = Person("T1", "U2", email="grace@example.com", name="Grace", tz="UTC")
@@ -96,3 +99,51 @@ def test_a_provider_without_credentials_is_not_configured_and_says_which(deps):
         Connections(ADA, deps).bind("learnflow")
     providers, skipped = Connections(ADA, deps).searchable()
     assert "learnflow" in skipped and "learnflow" not in {p.key for p in providers}
+
+
+def save_under_another_key(deps, owner: str | None, provider: str, values: dict[str, str]) -> None:
+    """A set saved with a key learnbot no longer has: it cannot be decrypted any more."""
+    credentials.save_credentials(deps.db, Vault([Fernet.generate_key().decode()]), "T1", owner, provider, values)
+
+
+RECONNECT_LEARNFLOW = ("Your LearnFlow connection can no longer be read (the encryption key changed): "
+                       "connect it again with `/learn connect learnflow`.")
+
+
+def test_an_unreadable_personal_set_disables_only_that_provider(learnflow, deps):
+    save_under_another_key(deps, "U1", "learnflow", {"access_token": "at-lost"})
+    save(deps, None, {"key": "workspace-key", "secret": "workspace-secret", "org": "9"}, provider="learnifier")
+    connections = Connections(ADA, deps)
+    assert connections.unreadable == ("learnflow",)
+    assert connections.owner("learnifier") == "workspace" and connections.owner("learnflow") == ""
+    assert connections.unreadable_notes() == (RECONNECT_LEARNFLOW,)
+
+
+def test_a_search_carries_on_with_the_rest_and_says_whom_to_reconnect(learnflow, deps):
+    save_under_another_key(deps, "U1", "learnflow", {"access_token": "at-lost"})
+    page = run(g.parse_command("python"), ADA, deps)
+    assert page.entries  # the catalog still answers
+    assert RECONNECT_LEARNFLOW in page.notes
+    assert "/v1/courses" not in learnflow.paths()
+
+
+def test_an_unreadable_workspace_set_asks_for_an_admin_unless_the_persons_own_replaces_it(learnflow, deps):
+    save_under_another_key(deps, None, "learnflow", {"access_token": "at-lost"})
+    grace_notes = run(g.parse_command("python"), GRACE, deps).notes
+    assert any("workspace's LearnFlow connection can no longer be read" in note and "admin" in note
+               for note in grace_notes)
+    save(deps, "U1", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
+    assert Connections(ADA, deps).unreadable_notes() == ()
+
+
+def test_providers_lists_the_rest_and_the_reconnect_sentence(deps):
+    save_under_another_key(deps, "U1", "learnflow", {"access_token": "at-lost"})
+    reply = run(g.Providers(), ADA, deps)
+    assert any("Local catalog" in line or "catalog" in line.lower() for line in reply.lines)
+    assert reply.lines[-1] == RECONNECT_LEARNFLOW
+
+
+def test_progress_on_an_unreadable_learning_records_set_says_to_reconnect(deps):
+    save_under_another_key(deps, "U1", "lrs", {"url": "https://lrs.example/xAPI", "username": "u", "password": "p"})
+    reply = safely(lambda: run(g.Progress(), ADA, deps))
+    assert "connection can no longer be read" in reply.text and "`/learn connect lrs`" in reply.text
