@@ -19,10 +19,10 @@ from handlers.slack import register_all
 from handlers.slack.deliver import deliver
 from handlers.slack.payloads import ids_from
 from providers import inokufu, learnflow, learnifier, linkedin, records
-from providers.catalog import CatalogProvider, bundled_rows
+from providers.catalog import CatalogProvider, load_bundled_catalog
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
-from store.catalog import load_bundled
+from providers.vocabulary import Equivalents, Speller
 from store.crypto import Vault, resolve_keys
 from store.pool import ThreadLocalDatabase
 
@@ -63,13 +63,16 @@ def build_deps(settings: Settings, *,
     if key_path is not None:
         logger.info("credentials are encrypted with the key in %s", key_path)
     redactor.add(*keys)
-    load_bundled(db, bundled_rows())
+    load_bundled_catalog(db)
+    equivalents = Equivalents()
+    catalog = CatalogProvider(db, equivalents)
     for spec in provider_specs():
         redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
     hub = ProviderHub(provider_specs(), settings.env, transports=transports,
-                      extra={"catalog": CatalogProvider(db)})
+                      extra={"catalog": catalog})
     return Deps(db=db, vault=RedactingVault(keys, redactor), hub=hub, runner=LoopThread(),
-                deadline=settings.search_deadline, redactor=redactor)
+                deadline=settings.search_deadline, redactor=redactor,
+                equivalents=equivalents, speller=Speller(catalog.words, equivalents))
 
 
 def slack_client(settings: Settings) -> WebClient:

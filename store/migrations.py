@@ -177,3 +177,16 @@ def add_enrollment_lease(db: Database) -> None:
     """Until when a 'pending' enrollment's claim holds, so a claim left by a process
     that stopped mid-call can be taken again (NULL: expired)."""
     db["enrollments"].add_column("lease_until", str)
+
+
+@migrations()
+def add_search_outcome(db: Database) -> None:
+    """What a search's answer said beyond its items (real total, correction, partial
+    matches, suggestions), as JSON, so every page of it says the same."""
+    db["searches"].add_column("outcome", str, not_null_default="{}")
+
+
+@migrations()
+def add_lrs_account(db: Database) -> None:
+    """The person's own account name in the organisation's learning record store."""
+    db["preferences"].add_column("lrs_account", str)

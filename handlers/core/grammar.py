@@ -28,8 +28,12 @@ SEARCH_FORM = ("`/learn <keywords> [type:video|mooc|podcast|app|course] [lang:en
 
 @dataclass(frozen=True)
 class Search:
+    """A search; `with_preferences` is False when the query is one learnbot made (a
+    "without" or suggestion button) and already holds the person's preferences."""
+
     query: SearchQuery
     text: str
+    with_preferences: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class Enroll:
 @dataclass(frozen=True)
 class Save:
     target: str
+
+
+@dataclass(frozen=True)
+class Unsave:
+    target: str  # a number in the saved list, or an item id
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ class Help:
     topic: str | None = None
 
 
-Command = (Search | More | Enroll | Save | Saved | Enrollments | Connect | Disconnect | Providers
+Command = (Search | More | Enroll | Save | Unsave | Saved | Enrollments | Connect | Disconnect | Providers
            | Prefs | Progress | Digest | ForgetMe | Help)
 
 HELP_LINES = (
@@ -109,6 +118,7 @@ HELP_LINES = (
     ("enroll", "`/learn enroll <result number or id>` — enroll through the provider that supports it"),
     ("save", "`/learn save <result number or id>` — keep an item for later"),
     ("saved", "`/learn saved` — your saved items"),
+    ("unsave", "`/learn unsave <number in your saved items or id>` — remove a saved item"),
     ("enrollments", "`/learn enrollments` — your enrollments and their progress"),
     ("more", "`/learn more` — the next page of your last search"),
     ("connect", "`/learn connect [provider]` — connect your own provider credentials"),
@@ -179,10 +189,10 @@ def _no_argument(make):
     return parse
 
 
-def _target(make, name: str):
+def _target(make, name: str, what: str = "result", numbered: str = "your last search"):
     def parse(rest: str) -> Command:
         if not rest or " " in rest:
-            raise UsageError(f"Say which result: `/learn {name} 2` (a number from your last search) "
+            raise UsageError(f"Say which {what}: `/learn {name} 2` (a number from {numbered}) "
                              f"or `/learn {name} catalog:python-tutorial` (an id).")
         if not re.fullmatch(r"\d{1,3}|[a-z]+:[\w.:/\-@]{1,200}", rest):
             raise UsageError(f"`{rest[:40]}` is not a result number or id. "
@@ -233,6 +243,7 @@ def _parse_prefs(rest: str) -> Command:
 SUBCOMMANDS = {
     "enroll": _target(Enroll, "enroll"),
     "save": _target(Save, "save"),
+    "unsave": _target(Unsave, "unsave", "saved item", "`/learn saved`"),
     "saved": _no_argument(Saved),
     "enrollments": _no_argument(Enrollments),
     "more": _parse_more,

@@ -35,7 +35,23 @@ class Numbered:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """One filter a search was understood with; `key` names it for a "without" button."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ResultsPage:
+    """One page of a search's results and what the answer says about them.
+
+    `understood` is the line "python · video · French"; `filters` the parts of it a button
+    can drop; `total` the real number found ("more than" it when `total_is_lower_bound`);
+    `partial` says some items have only some of the words (their notes say which are
+    missing); `suggestions` are what to try when nothing was found.
+    """
+
     search_id: int
     query_text: str
     entries: tuple[Numbered, ...]
@@ -45,6 +61,12 @@ class ResultsPage:
     statuses: tuple[ProviderStatus, ...]
     skipped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    understood: str = ""
+    filters: tuple[Filter, ...] = ()
+    correction: str = ""
+    total_is_lower_bound: bool = False
+    partial: bool = False
+    suggestions: tuple[str, ...] = ()
 
     @property
     def has_more(self) -> bool:
@@ -59,6 +81,7 @@ class ItemList:
     entries: tuple[Numbered, ...]
     empty_text: str
     actions: bool = True
+    removable: bool = False  # saved items: each can be unsaved
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
@@ -236,7 +237,7 @@ class HomeSnapshot:
 
     preference_lines: tuple[str, ...]
     provider_lines: tuple[str, ...]
-    saved: tuple[tuple[str, str], ...]  # (title, url)
+    saved: tuple[tuple[str, str, str], ...]  # (title, url, ref)
     enrollments: tuple[tuple[str, str, str], ...]  # (title, url, note)
     next_digest: str
 
@@ -255,10 +256,23 @@ def home_view(snapshot: HomeSnapshot) -> View:
         DividerBlock(),
         section("*Providers*\n" + "\n".join(snapshot.provider_lines)),
         DividerBlock(),
-        section("*Saved items*\n" + (_link_lines(snapshot.saved) or "Nothing saved yet.")),
+        *saved_blocks(snapshot.saved),
         section("*Enrollments*\n" + (_link_lines(snapshot.enrollments) or "No enrollments yet.")),
     ]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+
+
+def saved_blocks(saved: tuple[tuple[str, str, str], ...]) -> list[Block]:
+    """The saved items, each with an Unsave button (value: the item's ref)."""
+    if not saved:
+        return [section("*Saved items*\nNothing saved yet.")]
+    blocks: list[Block] = [section("*Saved items*")]
+    for title, url, ref in saved[:15]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"• <{url}|{escape(shorten(title, 120))}>"),
+                                   accessory=ButtonElement(text="Unsave", action_id=Action.UNSAVE, value=ref)))
+    if len(saved) > 15:
+        blocks.append(section(f"…and {len(saved) - 15} more: `/learn saved` lists them all."))
+    return blocks
 
 
 def _link_lines(rows) -> str:
