@@ -130,7 +130,7 @@ def _results(reply: ResultsPage) -> dict:
     if reply.has_more:
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text="More", action_id=Action.MORE, value=f"{reply.search_id}:{reply.page + 1}")]))
-    return message(blocks, f"{status_line(reply)} Results for {reply.query_text}")
+    return message(blocks, f"{status_line(reply)} Results for {escape(reply.query_text)}")
 
 
 def filter_buttons(reply: ResultsPage) -> list[ButtonElement]:
