@@ -23,7 +23,8 @@ class Preferences:
 
     `digest_day` counts from Monday = 0; `digest_time` is "HH:MM" in the person's own
     time zone; `snoozed_week` (like "2026-W48") is one ISO week without a digest;
-    `explicit` becomes True once the person has saved preferences themselves.
+    `explicit` becomes True once the person has saved preferences themselves;
+    `lrs_account` is their own account name in the learning record store, when set.
     """
 
     topics: tuple[str, ...] = ()
@@ -36,6 +37,7 @@ class Preferences:
     digest_enabled: bool = True
     snoozed_week: str | None = None
     explicit: bool = False
+    lrs_account: str | None = None
 
     def __post_init__(self) -> None:
         for name in LIST_FIELDS:  # accept lists from callers; keep the dataclass hashable
@@ -63,6 +65,7 @@ def get_preferences(db: Database, team_id: str, user_id: str) -> Preferences:
         digest_enabled=bool(row["digest_enabled"]),
         snoozed_week=row["snoozed_week"],
         explicit=bool(row["explicit"]),
+        lrs_account=row.get("lrs_account"),
     )
 
 

@@ -19,11 +19,13 @@ from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
 from handlers.core.formatting import format_minutes
+from handlers.core.learner import NO_RECORDS_IDENTITY, learner_for
 from handlers.core.replies import Confirm, Filter, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from handlers.core.schedule import zone
 from handlers.digest.build import preview
 from providers.catalog import to_learning_object
 from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchOutcome, SearchQuery
+from providers.records import learner_agents
 from providers.search import fan_out
 from providers.vocabulary import guess_language
 from store import catalog, credentials, history, library, preferences, users
@@ -58,8 +60,8 @@ def help_reply(topic: str | None = None) -> Notice:
     if topic and not lines:
         lines = tuple(f"• {line}" for _, line in g.HELP_LINES)
     return Notice("learnbot finds learning resources across your organisation's providers. "
-                  "In a direct message, plain words work too: \"python videos in french under 2 hours\", "
-                  "\"save 3\", \"enroll 2\".", lines)
+                  "You can ask in plain words, with `/learn` and in a direct message: "
+                  "`/learn python videos in french under 2 hours`, \"save 3\", \"enroll 2\".", lines)
 
 
 # --- search and paging -------------------------------------------------------------------------
@@ -437,15 +439,16 @@ def _progress(command: g.Progress, person: Person, deps: Deps) -> Reply:
 
 
 def week_summary(person: Person, deps: Deps):
-    """This local week's learning records for `person` (raises when the LRS is not set up)."""
-    if not person.email:
-        raise UserFacingError("learnbot does not know your email address, which is how it finds your "
-                              "learning records (in Slack the app needs the users:read.email permission).")
+    """This local week's learning records for `person` (raises when the LRS is not set up,
+    or when learnbot knows no identity of the person the records could use)."""
     records = Connections(person, deps).bind("lrs")
+    learner = learner_for(person, deps)
+    if not learner_agents(learner, records.account_rule):
+        raise UserFacingError(NO_RECORDS_IDENTITY)
     tz = zone(person.tz)
     today = deps.now().astimezone(tz).date()
     week_start = today - timedelta(days=today.weekday())
-    return deps.runner.run(records.week(person.email, week_start, tz), timeout=PROVIDER_TIMEOUT)
+    return deps.runner.run(records.week(learner, week_start, tz), timeout=PROVIDER_TIMEOUT)
 
 
 @act.register

@@ -125,7 +125,8 @@ HELP_LINES = (
     ("disconnect", "`/learn disconnect <provider>` — remove your credentials for a provider"),
     ("providers", "`/learn providers` — what is enabled for this workspace and for you"),
     ("prefs", "`/learn prefs` — edit your preferences; `/learn prefs set topics=python,sql lang=en,fr "
-              "types=video,mooc max=2h digest=\"mon 09:00\"` sets them directly"),
+              "types=video,mooc max=2h digest=\"mon 09:00\"` sets them directly; "
+              "`lrs_account=NAME` is your account name in your organisation's learning records"),
     ("progress", "`/learn progress` — your learning activity this week"),
     ("digest", "`/learn digest [preview|on|off]` — your weekly digest"),
     ("forget-me", "`/learn forget-me` — delete everything learnbot keeps about you"),
@@ -632,9 +633,11 @@ def parse_message(text: str) -> Command:
 
 # --- preferences ---------------------------------------------------------------------------
 
-PREF_KEYS = {"topics", "lang", "langs", "languages", "types", "type", "providers", "max", "digest"}
+PREF_KEYS = {"topics", "lang", "langs", "languages", "types", "type", "providers", "max", "digest",
+             "lrs_account"}
 PREFS_FORM = ("`/learn prefs set topics=python,sql lang=en,fr types=video,mooc max=2h "
-              "digest=\"mon 09:00\"`")
+              "digest=\"mon 09:00\" lrs_account=NAME`")
+MAX_ACCOUNT = 200
 
 
 def parse_pref_assignments(text: str) -> dict:
@@ -649,7 +652,7 @@ def parse_pref_assignments(text: str) -> dict:
         key = key.lower()
         if not sep or key not in PREF_KEYS:
             raise UsageError(f"`{token[:40]}` is not a preference. Use topics=, lang=, types=, "
-                             f"providers=, max= or digest=. Form: {PREFS_FORM}")
+                             f"providers=, max=, digest= or lrs_account=. Form: {PREFS_FORM}")
         values = [v.strip() for v in value.split(",") if v.strip()]
         if key == "topics":
             if len(values) > 10 or any(len(v) > 50 for v in values):
@@ -665,7 +668,21 @@ def parse_pref_assignments(text: str) -> dict:
             changes["max_minutes"] = None if value.lower() in ("", "none", "any") else parse_duration(value)
         elif key == "digest":
             changes.update(parse_digest_schedule(value))
+        elif key == "lrs_account":
+            changes["lrs_account"] = parse_lrs_account(value)
     return changes
+
+
+def parse_lrs_account(value: str) -> str | None:
+    """The person's account name in the learning record store; `none` clears it."""
+    value = value.strip()
+    if value.lower() in ("", "none"):
+        return None
+    if len(value) > MAX_ACCOUNT or any(c.isspace() for c in value):
+        raise UsageError(f"`lrs_account` is the account name your learning platform shows for you, "
+                         f"without spaces and at most {MAX_ACCOUNT} characters, e.g. `lrs_account=jdupont`; "
+                         "`lrs_account=none` clears it.")
+    return value
 
 
 def parse_digest_schedule(value: str) -> dict:
