@@ -110,3 +110,13 @@ def test_unsave_from_the_home_tab_refreshes_it(slack, slack_api, deps, response_
     refreshed = view_of(slack_api.wait_for("views.publish", 2)[1])
     assert "item_unsave" not in buttons(refreshed["blocks"]) and "Nothing saved yet" in json.dumps(refreshed)
     assert library.list_saved(deps.db, "T1", "U1") == []
+
+
+def test_unsave_in_a_direct_message(slack, slack_api, deps):
+    slack.dm("python")
+    slack_api.wait_for("chat.update")
+    slack.dm("save 1")
+    assert "Saved" in slack_api.wait_for("chat.postMessage", 2)[1].args["text"]
+    slack.dm("unsave 1")
+    assert "Removed" in slack_api.wait_for("chat.postMessage", 3)[2].args["text"]
+    assert library.list_saved(deps.db, "T1", "U1") == []
