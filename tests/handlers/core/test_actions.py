@@ -183,3 +183,13 @@ def test_unsave_by_number_in_the_saved_list_and_by_id(deps):
     assert library.list_saved(deps.db, "T1", "U1") == []
     with pytest.raises(NotFoundError, match="not in your saved items"):
         ask(f"unsave {second.ref}", deps)
+
+
+def test_dropping_a_filter_that_came_from_preferences_does_not_bring_it_back(deps):
+    users.upsert_user(deps.db, "T1", "U1")
+    preferences.save_preferences(deps.db, "T1", "U1",
+                                 dataclasses.replace(preferences.Preferences(), languages=("fr",)))
+    page = ask("python", deps)
+    assert page.understood == "python · French"
+    wider = search_without(page.search_id, "languages", ADA, deps)
+    assert wider.understood == "python" and wider.total == 44 > page.total

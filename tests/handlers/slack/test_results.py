@@ -2,6 +2,9 @@
 
 import json
 
+from handlers.core.replies import ResultsPage
+from handlers.slack.render import render_slack
+from providers.model import ProviderStatus
 from store import library
 
 
@@ -120,3 +123,9 @@ def test_unsave_in_a_direct_message(slack, slack_api, deps):
     slack.dm("unsave 1")
     assert "Removed" in slack_api.wait_for("chat.postMessage", 3)[2].args["text"]
     assert library.list_saved(deps.db, "T1", "U1") == []
+
+
+def test_a_total_a_provider_did_not_give_is_shown_as_more_than():
+    page = ResultsPage(1, "python", (), 0, 4, 20, (ProviderStatus("inokufu", "Inokufu", "ok", 20),),
+                       total_is_lower_bound=True)
+    assert "more than 20 results" in all_text(render_slack(page))
