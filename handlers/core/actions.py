@@ -200,16 +200,19 @@ def _more(command: g.More, person: Person, deps: Deps) -> Reply:
     if record is None:
         raise NotFoundError("There is no search to page through yet; try `/learn python`.")
     page = command.page if command.page is not None else record.page + 1
-    reply = results_page(record, page, deps.page_size, labels=deps.hub.labels())
-    if page >= reply.pages:
-        return Notice(f"That was the last page of results for “{record.text}”. Try other words for more.")
-    if (page + 1) * deps.page_size > len(record.items) and reply.total > len(record.items):
+    if (page + 1) * deps.page_size > len(record.items) and may_have_more(record):
         record = fetch_more(record, (page + 1) * deps.page_size, person, deps)
-        reply = results_page(record, page, deps.page_size, labels=deps.hub.labels())
-        if not reply.entries:
-            return Notice(f"That was the last page of results for “{record.text}”. Try other words for more.")
+    if page * deps.page_size >= len(record.items):
+        return Notice(f"That was the last page of results for “{record.text}”. Try other words for more.")
+    reply = results_page(record, page, deps.page_size, labels=deps.hub.labels())
     history.set_page_shown(deps.db, person.team_id, person.user_id, record.id, reply.page)
     return reply
+
+
+def may_have_more(record: history.SearchRecord) -> bool:
+    """Whether the providers found more than the items kept with the search."""
+    facts = record.outcome
+    return facts.get("total_is_lower_bound", False) or facts.get("total", 0) > len(record.items)
 
 
 def fetch_more(record: history.SearchRecord, wanted: int, person: Person, deps: Deps) -> history.SearchRecord:
@@ -225,7 +228,9 @@ def fetch_more(record: history.SearchRecord, wanted: int, person: Person, deps: 
     added = [item.to_dict() for item in outcome.items if item.ref not in known]
     facts = {**record.outcome, "partial_refs": sorted({*record.outcome.get("partial_refs", ()),
                                                        *(ref for ref in outcome.partial_refs if ref not in known)})}
-    if not added:
+    facts["total"] = max(facts.get("total", 0), outcome.total or 0, len(record.items) + len(added))
+    facts["total_is_lower_bound"] = outcome.total_is_lower_bound
+    if not added:  # the providers have nothing more to give: what is kept is all there is
         facts["total"], facts["total_is_lower_bound"] = len(record.items), False
     return history.extend_search(deps.db, person.team_id, person.user_id, record.id, added, facts)
 

@@ -70,7 +70,8 @@ class ResultsPage:
 
     @property
     def has_more(self) -> bool:
-        return self.page + 1 < self.pages
+        """More pages are known, or a provider did not say how many it has."""
+        return self.page + 1 < self.pages or (self.total_is_lower_bound and bool(self.entries))
 
 
 @dataclass(frozen=True)

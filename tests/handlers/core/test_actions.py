@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import httpx
 import pytest
 
 from handlers.core import grammar as g
@@ -193,3 +194,36 @@ def test_dropping_a_filter_that_came_from_preferences_does_not_bring_it_back(dep
     assert page.understood == "python · French"
     wider = search_without(page.search_id, "languages", ADA, deps)
     assert wider.understood == "python" and wider.total == 44 > page.total
+
+
+@pytest.fixture
+def inokufu_twenty(env, transports):
+    """Inokufu answering its documented `/search` shape with as many entries as `max` asks
+    (its documented range is 1–20), never saying how many it has in all."""
+    env["LEARNBOT_INOKUFU_API_KEY"] = "ik-secret-123456"
+    asked = []
+
+    def handler(request):
+        asked.append(dict(request.url.params))
+        count = int(request.url.params["max"])
+        if not 1 <= count <= 20:
+            return httpx.Response(400, json={"statusCode": 400, "msg": "max must be between 1 and 20"})
+        content = [{"title": f"Zymurgy lesson {n}", "url": f"https://brew.example.org/lesson-{n}",
+                    "provider": "Brew School", "type": ["Video"]} for n in range(1, count + 1)]
+        return httpx.Response(200, json={"statusCode": 200, "response": {"content": content}})
+
+    transports["inokufu"] = httpx.MockTransport(handler)
+    return asked
+
+
+def test_a_provider_that_gives_no_total_shows_more_than_and_paging_ends_honestly(inokufu_twenty, deps):
+    page = ask("zymurgy", deps)
+    assert (page.total, page.total_is_lower_bound) == (20, True) and page.has_more
+    for _ in range(2):
+        ask("more", deps)
+    last = ask("more", deps)
+    assert last.entries[-1].number == 20 and last.has_more
+    assert "last page" in ask("more", deps).text  # asked again for more, Inokufu had nothing new
+    assert max(int(params["max"]) for params in inokufu_twenty) == 20
+    again = ask("more 4", deps)
+    assert (again.total, again.total_is_lower_bound, again.has_more) == (20, False, False)
