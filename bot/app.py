@@ -24,6 +24,7 @@ from providers import inokufu, learnflow, learnifier, linkedin, records
 from providers.catalog import CatalogProvider, load_bundled_catalog
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
+from providers.vocabulary import Equivalents, Speller
 from store.credentials import checked_keys
 from store.crypto import Vault, key_file_is_loose
 from store.db import BUSY_SECONDS, StoreGone
@@ -96,12 +97,15 @@ def build_deps(settings: Settings, *,
             logger.warning("the key file %s can be read by others than its owner: chmod 600 it", key_path)
     redactor.add(*keys)
     load_bundled_catalog(db)
+    equivalents = Equivalents()
+    catalog = CatalogProvider(db, equivalents)
     for spec in provider_specs():
         redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
     hub = ProviderHub(provider_specs(), settings.env, transports=transports,
-                      extra={"catalog": CatalogProvider(db)})
+                      extra={"catalog": catalog})
     return Deps(db=db, vault=RedactingVault(keys, redactor), hub=hub, runner=LoopThread(),
-                deadline=settings.search_deadline, redactor=redactor)
+                deadline=settings.search_deadline, redactor=redactor,
+                equivalents=equivalents, speller=Speller(catalog.words, equivalents))
 
 
 def slack_client(settings: Settings) -> WebClient:

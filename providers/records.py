@@ -177,14 +177,11 @@ class LearningRecords:
                      idempotency_key: str | None = None) -> EnrollmentResult:
         raise BadRequest(LABEL, f"{LABEL} only keep track of learning; they cannot enrol anyone.")
 
-    async def week(self, learner: Learner | str, week_start: date, tz: ZoneInfo) -> WeekSummary:
+    async def week(self, learner: Learner, week_start: date, tz: ZoneInfo) -> WeekSummary:
         """The summary of the 7 local days from `week_start` in the person's time zone `tz`.
 
-        The one entry point of `/learn progress` and the digest. A bare email stands for a
-        learner known only by it.
+        The one entry point of `/learn progress` and the digest.
         """
-        if isinstance(learner, str):
-            learner = Learner("", "", email=learner)
         start = datetime.combine(week_start, time(), tzinfo=tz)
         found = await self.learner_statements(learner, since=start)
         return summarise_week(found, week_start, tz, locale=learner.locale)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,8 @@ SEARCHES_KEPT = 50
 @dataclass(frozen=True)
 class SearchRecord:
     """One search: what was typed, the parsed query, the merged items and each
-    provider's status, all as plain dicts."""
+    provider's status, all as plain dicts; `outcome` holds what the answer said beyond
+    its items (real total, correction, partial matches, suggestions)."""
 
     id: int
     text: str
@@ -30,6 +31,7 @@ class SearchRecord:
     statuses: list[dict[str, Any]]
     created_at: str
     page: int = 0
+    outcome: dict[str, Any] = field(default_factory=dict)
 
 
 def record_search(
@@ -41,19 +43,21 @@ def record_search(
     items: list[dict[str, Any]],
     statuses: list[dict[str, Any]],
     *,
+    outcome: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> SearchRecord:
     """Keep a search, mark its items as seen, and drop all but the last `SEARCHES_KEPT`."""
     created_at = utc_timestamp(now)
     with db.atomic():
         cursor = db.execute(
-            "INSERT INTO searches (team_id, user_id, text, query, items, statuses, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [team_id, user_id, text, json.dumps(query), json.dumps(items), json.dumps(statuses), created_at],
+            "INSERT INTO searches (team_id, user_id, text, query, items, statuses, created_at, outcome) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [team_id, user_id, text, json.dumps(query), json.dumps(items), json.dumps(statuses), created_at,
+             json.dumps(outcome or {})],
         )
         mark_seen(db, team_id, user_id, (item_ref(item) for item in items), via="search", now=now)
         _prune_searches(db, team_id, user_id)
-    return SearchRecord(cursor.lastrowid, text, query, items, statuses, created_at)
+    return SearchRecord(cursor.lastrowid, text, query, items, statuses, created_at, outcome=outcome or {})
 
 
 def last_search(db: Database, team_id: str, user_id: str) -> SearchRecord | None:
@@ -142,4 +146,22 @@ def _record(row: dict[str, Any]) -> SearchRecord:
         statuses=json.loads(row["statuses"]),
         created_at=row["created_at"],
         page=row.get("page") or 0,
+        outcome=json.loads(row.get("outcome") or "{}"),
     )
+
+
+def extend_search(db: Database, team_id: str, user_id: str, search_id: int,
+                  items: list[dict[str, Any]], outcome: dict[str, Any], *,
+                  now: datetime | None = None) -> SearchRecord:
+    """Add a later page's `items` after a search's items (numbers already shown stay put)."""
+    with db.atomic():
+        record = get_search(db, team_id, user_id, search_id)
+        if record is None:
+            raise LookupError(f"search {search_id} is gone")
+        kept = [*record.items, *items]
+        db.execute(
+            "UPDATE searches SET items = ?, outcome = ? WHERE id = ? AND team_id = ? AND user_id = ?",
+            [json.dumps(kept), json.dumps(outcome), search_id, team_id, user_id],
+        )
+        mark_seen(db, team_id, user_id, (item_ref(item) for item in items), via="search", now=now)
+    return get_search(db, team_id, user_id, search_id)

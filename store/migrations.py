@@ -193,3 +193,16 @@ def create_workspaces(db: Database) -> None:
         pk="team_id",
         not_null={"gone_at", "reason"},
     )
+
+
+@migrations()
+def add_search_outcome(db: Database) -> None:
+    """What a search's answer said beyond its items (real total, correction, partial
+    matches, suggestions), as JSON, so every page of it says the same."""
+    db["searches"].add_column("outcome", str, not_null_default="{}")
+
+
+@migrations()
+def add_lrs_account(db: Database) -> None:
+    """The person's own account name in the organisation's learning record store."""
+    db["preferences"].add_column("lrs_account", str)

@@ -26,6 +26,7 @@ class Preferences:
     `explicit` becomes True once the person has saved preferences themselves;
     `learnflow_user_id` is the LearnFlow user id the person gave when enrolling with the
     workspace's LearnFlow token (not a secret: it names them, it does not sign them in).
+    `lrs_account` is their own account name in the learning record store, when set.
     """
 
     topics: tuple[str, ...] = ()
@@ -39,6 +40,7 @@ class Preferences:
     snoozed_week: str | None = None
     explicit: bool = False
     learnflow_user_id: str | None = None
+    lrs_account: str | None = None
 
     def __post_init__(self) -> None:
         for name in LIST_FIELDS:  # accept lists from callers; keep the dataclass hashable
@@ -67,6 +69,7 @@ def get_preferences(db: Database, team_id: str, user_id: str) -> Preferences:
         snoozed_week=row["snoozed_week"],
         explicit=bool(row["explicit"]),
         learnflow_user_id=row["learnflow_user_id"],
+        lrs_account=row.get("lrs_account"),
     )
 
 

@@ -20,13 +20,16 @@ from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
 from handlers.core.formatting import format_minutes
-from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
+from handlers.core.learner import NO_RECORDS_IDENTITY, learner_for
+from handlers.core.replies import Confirm, Filter, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from handlers.core.schedule import zone
 from handlers.digest.build import preview
 from providers.catalog import to_learning_object
 from providers.errors import EnrollmentUnconfirmed, NeedsLearnflowUserId
-from providers.model import Learner, LearningObject, Provider, ProviderStatus, SearchQuery
+from providers.model import LearningObject, Provider, ProviderStatus, SearchOutcome, SearchQuery
+from providers.records import learner_agents
 from providers.search import fan_out
+from providers.vocabulary import guess_language
 from store import catalog, credentials, history, library, preferences, users
 from store.forget import forget_user
 
@@ -60,27 +63,67 @@ def help_reply(topic: str | None = None) -> Notice:
     if topic and not lines:
         lines = tuple(f"• {line}" for _, line in g.HELP_LINES)
     return Notice("learnbot finds learning resources across your organisation's providers. "
-                  "In a direct message, plain words work too: \"python videos in french under 2 hours\", "
-                  "\"save 3\", \"enroll 2\".", lines)
+                  "You can ask in plain words, with `/learn` and in a direct message: "
+                  "`/learn python videos in french under 2 hours`, \"save 3\", \"enroll 2\".", lines)
 
 
 # --- search and paging -------------------------------------------------------------------------
 
 @act.register
 def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
-    query, notes = with_preferences(command.query, person, deps)
+    query, notes = with_preferences(command.query, person, deps) if command.with_preferences \
+        else (command.query, ())
     connections = Connections(person, deps)
     providers, skipped = providers_for(connections, deps)
     unknown = [p for p in query.providers if p not in deps.hub.labels()]
     if unknown:
         raise UsageError(f"There is no provider called `{unknown[0]}`. "
                          f"Known providers: {', '.join(sorted(deps.hub.labels()))}.")
-    outcome = deps.runner.run(fan_out(providers, query, deadline=deps.deadline, cache=deps.cache))
+    outcome = deps.runner.run(fan_out(providers, query, deadline=deps.deadline, cache=deps.cache,
+                                      languages=reading_languages(command.text, person, deps),
+                                      speller=deps.speller, equivalents=deps.equivalents))
+    if outcome.unsearchable:
+        return Notice(WHAT_TO_LEARN)
     record = history.record_search(
         deps.db, person.team_id, person.user_id, command.text, dataclasses.asdict(query),
-        [item.to_dict() for item in outcome.items], [dataclasses.asdict(s) for s in outcome.statuses])
+        [item.to_dict() for item in outcome.items], [dataclasses.asdict(s) for s in outcome.statuses],
+        outcome=outcome_facts(outcome))
     notes += connections.unreadable_notes() + first_search_notice(person, deps)
-    return results_page(record, 0, deps.page_size, skipped=tuple(skipped.values()), notes=notes)
+    return results_page(record, 0, deps.page_size, labels=deps.hub.labels(),
+                        skipped=tuple(skipped.values()), notes=notes)
+
+
+WHAT_TO_LEARN = ("What would you like to learn? Name a topic in a few words, e.g. `python`, "
+                 "`excel for beginners` or `gestion de projet en français`.")
+
+
+def reading_languages(text: str, person: Person, deps: Deps) -> tuple[str, ...]:
+    """The languages a person reads, for ranking: their preferences, else their Slack
+    locale's language, else the language they wrote in."""
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    if prefs.languages:
+        return tuple(prefs.languages)
+    if person.locale:
+        return (person.locale.split("-")[0].lower(),)
+    return (guess_language(text),)
+
+
+def outcome_facts(outcome: SearchOutcome) -> dict:
+    """What a search's answer says beyond its items, kept with it in the history."""
+    return {
+        "total": outcome.total if outcome.total is not None else len(outcome.items),
+        "total_is_lower_bound": outcome.total_is_lower_bound,
+        "correction": str(outcome.correction) if outcome.correction else "",
+        "partial_refs": sorted(outcome.partial_refs),
+        "missing_words": list(outcome.missing_words),
+        "suggestions": [{"text": s.text, "query": dataclasses.asdict(s.query)} for s in outcome.suggestions],
+    }
+
+
+def query_from(data: dict) -> SearchQuery:
+    """A SearchQuery back from its stored dict (lists become tuples again)."""
+    return SearchQuery(**{key: tuple(value) if isinstance(value, list) else value
+                          for key, value in data.items()})
 
 
 def with_preferences(query: SearchQuery, person: Person, deps: Deps) -> tuple[SearchQuery, tuple[str, ...]]:
@@ -124,15 +167,32 @@ def first_search_notice(person: Person, deps: Deps) -> tuple[str, ...]:
             "interests; `/learn digest off` stops it.",)
 
 
-def results_page(record: history.SearchRecord, page: int, page_size: int, *,
+def results_page(record: history.SearchRecord, page: int, page_size: int, *, labels: dict[str, str],
                  skipped: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> ResultsPage:
     items = [LearningObject.from_dict(d) for d in record.items]
-    pages = max(1, math.ceil(len(items) / page_size))
+    facts = record.outcome
+    total = max(facts.get("total", len(items)), len(items))
+    pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 0), pages - 1)
     start = page * page_size
-    entries = tuple(Numbered(start + i + 1, item) for i, item in enumerate(items[start:start + page_size]))
+    partial = set(facts.get("partial_refs", ()))
+    partial_note = only_some_words(facts.get("missing_words", ()))
+    entries = tuple(Numbered(start + i + 1, item, partial_note if item.ref in partial else "")
+                    for i, item in enumerate(items[start:start + page_size]))
     statuses = tuple(ProviderStatus(**s) for s in record.statuses)
-    return ResultsPage(record.id, record.text, entries, page, pages, len(items), statuses, skipped, notes)
+    query = query_from(record.query)
+    filters = tuple(Filter(part.key, part.text) for part in g.understood(query, labels) if part.key != "keywords")
+    return ResultsPage(record.id, record.text, entries, page, pages, total, statuses, skipped, notes,
+                       understood=g.describe(query, labels), filters=filters,
+                       correction=facts.get("correction", ""),
+                       total_is_lower_bound=facts.get("total_is_lower_bound", False), partial=bool(partial),
+                       suggestions=tuple(s["text"] for s in facts.get("suggestions", ())))
+
+
+def only_some_words(missing: list[str] | tuple[str, ...]) -> str:
+    if not missing:
+        return "has only some of your words"
+    return "has only some of your words: not " + ", ".join(f"“{word}”" for word in missing)
 
 
 @act.register
@@ -144,12 +204,61 @@ def _more(command: g.More, person: Person, deps: Deps) -> Reply:
     if record is None:
         raise NotFoundError("There is no search to page through yet; try `/learn python`.")
     page = command.page if command.page is not None else record.page + 1
-    pages = max(1, math.ceil(len(record.items) / deps.page_size))
-    if page >= pages:
+    if (page + 1) * deps.page_size > len(record.items) and may_have_more(record):
+        record = fetch_more(record, (page + 1) * deps.page_size, person, deps)
+    if page * deps.page_size >= len(record.items):
         return Notice(f"That was the last page of results for “{record.text}”. Try other words for more.")
-    reply = results_page(record, page, deps.page_size)
+    reply = results_page(record, page, deps.page_size, labels=deps.hub.labels())
     history.set_page_shown(deps.db, person.team_id, person.user_id, record.id, reply.page)
     return reply
+
+
+def may_have_more(record: history.SearchRecord) -> bool:
+    """Whether the providers found more than the items kept with the search."""
+    facts = record.outcome
+    return facts.get("total_is_lower_bound", False) or facts.get("total", 0) > len(record.items)
+
+
+def fetch_more(record: history.SearchRecord, wanted: int, person: Person, deps: Deps) -> history.SearchRecord:
+    """Ask the providers again for enough items to show `wanted`, keeping the items already
+    numbered where they are and adding the new ones after them."""
+    query = query_from(record.query)
+    limit = max(query.limit, math.ceil(wanted / query.limit) * query.limit)
+    providers, _ = providers_for(person, deps)
+    outcome = deps.runner.run(fan_out(providers, dataclasses.replace(query, limit=limit), deadline=deps.deadline,
+                                      cache=deps.cache, languages=reading_languages(record.text, person, deps),
+                                      equivalents=deps.equivalents))
+    known = {history.item_ref(item) for item in record.items}
+    added = [item.to_dict() for item in outcome.items if item.ref not in known]
+    facts = {**record.outcome, "partial_refs": sorted({*record.outcome.get("partial_refs", ()),
+                                                       *(ref for ref in outcome.partial_refs if ref not in known)})}
+    facts["total"] = max(facts.get("total", 0), outcome.total or 0, len(record.items) + len(added))
+    facts["total_is_lower_bound"] = outcome.total_is_lower_bound
+    if not added:  # the providers have nothing more to give: what is kept is all there is
+        facts["total"], facts["total_is_lower_bound"] = len(record.items), False
+    return history.extend_search(deps.db, person.team_id, person.user_id, record.id, added, facts)
+
+
+def search_without(search_id: int, key: str, person: Person, deps: Deps) -> Reply:
+    """A search from the history run again without one of its filters (a Slack button)."""
+    query = g.without(query_from(_search_record(search_id, person, deps).query), key)
+    return run(g.Search(query, g.describe(query, deps.hub.labels()), with_preferences=False), person, deps)
+
+
+def run_suggestion(search_id: int, index: int, person: Person, deps: Deps) -> Reply:
+    """One of the suggestions a search that found nothing made (a Slack button)."""
+    suggestions = _search_record(search_id, person, deps).outcome.get("suggestions", [])
+    if not 0 <= index < len(suggestions):
+        raise UsageError("That suggestion is out of date; search again.")
+    query = query_from(suggestions[index]["query"])
+    return run(g.Search(query, g.describe(query, deps.hub.labels()), with_preferences=False), person, deps)
+
+
+def _search_record(search_id: int, person: Person, deps: Deps) -> history.SearchRecord:
+    record = history.get_search(deps.db, person.team_id, person.user_id, search_id)
+    if record is None:
+        raise NotFoundError("That search is no longer kept; search again, e.g. `/learn python`.")
+    return record
 
 
 # --- save and enroll ---------------------------------------------------------------------------
@@ -238,13 +347,6 @@ def enroll(item: LearningObject, person: Person, deps: Deps) -> Reply:
     return Notice(result.message or f"You are enrolled in “{item.title}”.")
 
 
-def learner_for(person: Person, deps: Deps) -> Learner:
-    """The person as providers see them, with the LearnFlow user id they gave learnbot, if any."""
-    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
-    return Learner(person.team_id, person.user_id, person.email, person.name,
-                   learnflow_user_id=prefs.learnflow_user_id)
-
-
 def enroll_with_learnflow_user_id(ref: str, learnflow_user_id: str, person: Person, deps: Deps) -> Reply:
     """Remember the LearnFlow user id the person gave, then go on with the enrollment they asked for.
 
@@ -264,7 +366,27 @@ def _saved(command: g.Saved, person: Person, deps: Deps) -> Reply:
     saved = library.list_saved(deps.db, person.team_id, person.user_id)
     entries = tuple(Numbered(i + 1, LearningObject.from_dict(s.item), f"saved {s.saved_at[:10]}")
                     for i, s in enumerate(saved))
-    return ItemList("Your saved items", entries, "You have not saved anything yet: press *Save* on a result.")
+    return ItemList("Your saved items", entries, "You have not saved anything yet: press *Save* on a result.",
+                    removable=True)
+
+
+@act.register
+def _unsave(command: g.Unsave, person: Person, deps: Deps) -> Reply:
+    saved = library.list_saved(deps.db, person.team_id, person.user_id)
+    if command.target.isdigit():
+        number = int(command.target)
+        if not saved:
+            raise NotFoundError("You have no saved items to remove.")
+        if not 1 <= number <= len(saved):
+            raise NotFoundError(f"You have {len(saved)} saved item{'s' if len(saved) != 1 else ''}; "
+                                f"pick a number from 1 to {len(saved)} (`/learn saved` lists them).")
+        chosen = saved[number - 1]
+    else:
+        chosen = next((s for s in saved if s.ref == command.target), None)
+        if chosen is None:
+            raise NotFoundError(f"`{command.target[:60]}` is not in your saved items (`/learn saved` lists them).")
+    library.remove_saved(deps.db, person.team_id, person.user_id, chosen.ref)
+    return Notice(f"Removed “{chosen.item['title']}” from your saved items.")
 
 
 @act.register
@@ -349,18 +471,19 @@ def _progress(command: g.Progress, person: Person, deps: Deps) -> Reply:
 
 
 def week_summary(person: Person, deps: Deps):
-    """This local week's learning records for `person` (raises when the LRS is not set up)."""
-    if not person.email:
-        raise UserFacingError("learnbot does not know your email address, which is how it finds your "
-                              "learning records (in Slack the app needs the users:read.email permission).")
+    """This local week's learning records for `person` (raises when the LRS is not set up,
+    or when learnbot knows no identity of the person the records could use)."""
     connections = Connections(person, deps)
     if "lrs" in connections.unreadable and not connections.owner("lrs"):
         raise UserFacingError(" ".join(connections.unreadable_notes(only=("lrs",))))
     records = connections.bind("lrs")
+    learner = learner_for(person, deps)
+    if not learner_agents(learner, records.account_rule):
+        raise UserFacingError(NO_RECORDS_IDENTITY)
     tz = zone(person.tz)
     today = deps.now().astimezone(tz).date()
     week_start = today - timedelta(days=today.weekday())
-    return deps.runner.run(records.week(person.email, week_start, tz), timeout=PROVIDER_TIMEOUT)
+    return deps.runner.run(records.week(learner, week_start, tz), timeout=PROVIDER_TIMEOUT)
 
 
 @act.register

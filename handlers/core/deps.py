@@ -11,6 +11,7 @@ from typing import Any
 from providers.registry import ProviderHub
 from providers.runner import LoopThread
 from providers.search import DEFAULT_DEADLINE, ResultCache
+from providers.vocabulary import Equivalents, Speller
 from store.crypto import Vault
 
 
@@ -29,6 +30,8 @@ class Deps:
     page_size: int = 5
     now: Callable[[], datetime] = utc_now
     redactor: logging.Filter | None = None  # bot.logs.SecretRedactor: what the log handlers hide
+    equivalents: Equivalents = field(default_factory=Equivalents)  # synonyms and translations
+    speller: Speller | None = None  # spelling help from the catalog's words and recent results
 
 
 @dataclass(frozen=True)
@@ -40,3 +43,4 @@ class Person:
     email: str | None = None
     name: str | None = None
     tz: str | None = None
+    locale: str | None = None  # Slack's locale, like fr-FR

@@ -23,7 +23,7 @@ def enrollment_note(row: library.Enrollment) -> str:
 def describe_preferences(prefs: preferences.Preferences) -> list[str]:
     day = g.DAYS[prefs.digest_day].capitalize()
     digest = f"{day} {prefs.digest_time}" if prefs.digest_enabled else "off"
-    return [
+    lines = [
         f"• Topics: {', '.join(prefs.topics) or 'none yet'}",
         f"• Languages: {', '.join(prefs.languages) or 'any'}",
         f"• Types: {', '.join(prefs.types) or 'any'}",
@@ -31,14 +31,17 @@ def describe_preferences(prefs: preferences.Preferences) -> list[str]:
         f"• Longest: {format_minutes(prefs.max_minutes) if prefs.max_minutes else 'any length'}",
         f"• Weekly digest: {digest}",
     ]
+    if prefs.lrs_account:
+        lines.append(f"• Learning records account: {prefs.lrs_account}")
+    return lines
 
 
 def progress_reply(summary) -> Notice:
     lines = [f"• Time learned: {format_minutes(summary.total_minutes) or '0 min'}"]
     if summary.completed:
-        lines.append("• Completed: " + ", ".join(a.name for a in summary.completed[:10]))
+        lines.append("• Completed: " + ", ".join(a.label for a in summary.completed[:10]))
     if summary.in_progress:
-        lines.append("• In progress: " + ", ".join(a.name for a in summary.in_progress[:10]))
+        lines.append("• In progress: " + ", ".join(a.label for a in summary.in_progress[:10]))
     if not summary.activities:
         lines.append("• No learning activity recorded yet this week.")
     return Notice(f"Your learning week (from {summary.week_start:%A %d %B}):", tuple(lines),

@@ -28,8 +28,12 @@ SEARCH_FORM = ("`/learn <keywords> [type:video|mooc|podcast|app|course] [lang:en
 
 @dataclass(frozen=True)
 class Search:
+    """A search; `with_preferences` is False when the query is one learnbot made (a
+    "without" or suggestion button) and already holds the person's preferences."""
+
     query: SearchQuery
     text: str
+    with_preferences: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class Enroll:
 @dataclass(frozen=True)
 class Save:
     target: str
+
+
+@dataclass(frozen=True)
+class Unsave:
+    target: str  # a number in the saved list, or an item id
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ class Help:
     topic: str | None = None
 
 
-Command = (Search | More | Enroll | Save | Saved | Enrollments | Connect | Disconnect | Providers
+Command = (Search | More | Enroll | Save | Unsave | Saved | Enrollments | Connect | Disconnect | Providers
            | Prefs | Progress | Digest | ForgetMe | Help)
 
 HELP_LINES = (
@@ -109,13 +118,15 @@ HELP_LINES = (
     ("enroll", "`/learn enroll <result number or id>` — enroll through the provider that supports it"),
     ("save", "`/learn save <result number or id>` — keep an item for later"),
     ("saved", "`/learn saved` — your saved items"),
+    ("unsave", "`/learn unsave <number in your saved items or id>` — remove a saved item"),
     ("enrollments", "`/learn enrollments` — your enrollments and their progress"),
     ("more", "`/learn more` — the next page of your last search"),
     ("connect", "`/learn connect [provider]` — connect your own provider credentials"),
     ("disconnect", "`/learn disconnect <provider>` — remove your credentials for a provider"),
     ("providers", "`/learn providers` — what is enabled for this workspace and for you"),
     ("prefs", "`/learn prefs` — edit your preferences; `/learn prefs set topics=python,sql lang=en,fr "
-              "types=video,mooc max=2h digest=\"mon 09:00\"` sets them directly"),
+              "types=video,mooc max=2h digest=\"mon 09:00\"` sets them directly; "
+              "`lrs_account=NAME` is your account name in your organisation's learning records"),
     ("progress", "`/learn progress` — your learning activity this week"),
     ("digest", "`/learn digest [preview|on|off]` — your weekly digest"),
     ("forget-me", "`/learn forget-me` — delete everything learnbot keeps about you"),
@@ -179,10 +190,10 @@ def _no_argument(make):
     return parse
 
 
-def _target(make, name: str):
+def _target(make, name: str, what: str = "result", numbered: str = "your last search"):
     def parse(rest: str) -> Command:
         if not rest or " " in rest:
-            raise UsageError(f"Say which result: `/learn {name} 2` (a number from your last search) "
+            raise UsageError(f"Say which {what}: `/learn {name} 2` (a number from {numbered}) "
                              f"or `/learn {name} catalog:python-tutorial` (an id).")
         if not re.fullmatch(r"\d{1,3}|[a-z]+:[\w.:/\-@]{1,200}", rest):
             raise UsageError(f"`{rest[:40]}` is not a result number or id. "
@@ -233,6 +244,7 @@ def _parse_prefs(rest: str) -> Command:
 SUBCOMMANDS = {
     "enroll": _target(Enroll, "enroll"),
     "save": _target(Save, "save"),
+    "unsave": _target(Unsave, "unsave", "saved item", "`/learn saved`"),
     "saved": _no_argument(Saved),
     "enrollments": _no_argument(Enrollments),
     "more": _parse_more,
@@ -621,9 +633,11 @@ def parse_message(text: str) -> Command:
 
 # --- preferences ---------------------------------------------------------------------------
 
-PREF_KEYS = {"topics", "lang", "langs", "languages", "types", "type", "providers", "max", "digest"}
+PREF_KEYS = {"topics", "lang", "langs", "languages", "types", "type", "providers", "max", "digest",
+             "lrs_account"}
 PREFS_FORM = ("`/learn prefs set topics=python,sql lang=en,fr types=video,mooc max=2h "
-              "digest=\"mon 09:00\"`")
+              "digest=\"mon 09:00\" lrs_account=NAME`")
+MAX_ACCOUNT = 200
 
 
 def parse_pref_assignments(text: str) -> dict:
@@ -638,7 +652,7 @@ def parse_pref_assignments(text: str) -> dict:
         key = key.lower()
         if not sep or key not in PREF_KEYS:
             raise UsageError(f"`{token[:40]}` is not a preference. Use topics=, lang=, types=, "
-                             f"providers=, max= or digest=. Form: {PREFS_FORM}")
+                             f"providers=, max=, digest= or lrs_account=. Form: {PREFS_FORM}")
         values = [v.strip() for v in value.split(",") if v.strip()]
         if key == "topics":
             if len(values) > 10 or any(len(v) > 50 for v in values):
@@ -654,7 +668,21 @@ def parse_pref_assignments(text: str) -> dict:
             changes["max_minutes"] = None if value.lower() in ("", "none", "any") else parse_duration(value)
         elif key == "digest":
             changes.update(parse_digest_schedule(value))
+        elif key == "lrs_account":
+            changes["lrs_account"] = parse_lrs_account(value)
     return changes
+
+
+def parse_lrs_account(value: str) -> str | None:
+    """The person's account name in the learning record store; `none` clears it."""
+    value = value.strip()
+    if value.lower() in ("", "none"):
+        return None
+    if len(value) > MAX_ACCOUNT or any(c.isspace() for c in value):
+        raise UsageError(f"`lrs_account` is the account name your learning platform shows for you, "
+                         f"without spaces and at most {MAX_ACCOUNT} characters, e.g. `lrs_account=jdupont`; "
+                         "`lrs_account=none` clears it.")
+    return value
 
 
 def parse_digest_schedule(value: str) -> dict:

@@ -66,7 +66,8 @@ def facts(item: LearningObject) -> list[str]:
 
 def status_line(reply: ResultsPage) -> str:
     answered = [s.label for s in reply.statuses if s.state == "ok"]
-    parts = [f"{reply.total} result{'s' if reply.total != 1 else ''}"]
+    count = f"more than {reply.total}" if reply.total_is_lower_bound else str(reply.total)
+    parts = [f"{count} result{'s' if reply.total != 1 or reply.total_is_lower_bound else ''}"]
     if answered:
         parts.append("from " + ", ".join(answered))
     for status in reply.statuses:
@@ -77,11 +78,28 @@ def status_line(reply: ResultsPage) -> str:
     return "; ".join(parts) + "."
 
 
+def results_preamble(reply: ResultsPage) -> list[str]:
+    """The lines under a results header: what was understood, a correction, partial matches."""
+    lines = [f"Understood: {reply.understood}"] if reply.understood else []
+    if reply.correction:
+        lines.append(reply.correction + ".")
+    if reply.partial:
+        lines.append("Nothing has all of your words; the results marked so have only some of them.")
+    return lines
+
+
+def nothing_found(reply: ResultsPage) -> list[str]:
+    if reply.suggestions:
+        return ["Nothing matched. You could try:", *(f"• {text}" for text in reply.suggestions)]
+    return ["Nothing matched. Try fewer words or fewer filters."]
+
+
 @render_text.register
 def _results(reply: ResultsPage) -> str:
-    lines = [f"Results for “{reply.query_text}” (page {reply.page + 1} of {reply.pages}):"]
+    lines = [f"Results for “{reply.query_text}” (page {reply.page + 1} of {reply.pages}):",
+             *results_preamble(reply)]
     if not reply.entries:
-        lines.append("Nothing matched. Try fewer words or fewer filters.")
+        lines.extend(nothing_found(reply))
     for entry in reply.entries:
         lines.extend(item_lines(entry))
     lines.append(status_line(reply))

@@ -35,7 +35,23 @@ class Numbered:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """One filter a search was understood with; `key` names it for a "without" button."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ResultsPage:
+    """One page of a search's results and what the answer says about them.
+
+    `understood` is the line "python · video · French"; `filters` the parts of it a button
+    can drop; `total` the real number found ("more than" it when `total_is_lower_bound`);
+    `partial` says some items have only some of the words (their notes say which are
+    missing); `suggestions` are what to try when nothing was found.
+    """
+
     search_id: int
     query_text: str
     entries: tuple[Numbered, ...]
@@ -45,10 +61,17 @@ class ResultsPage:
     statuses: tuple[ProviderStatus, ...]
     skipped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    understood: str = ""
+    filters: tuple[Filter, ...] = ()
+    correction: str = ""
+    total_is_lower_bound: bool = False
+    partial: bool = False
+    suggestions: tuple[str, ...] = ()
 
     @property
     def has_more(self) -> bool:
-        return self.page + 1 < self.pages
+        """More pages are known, or a provider did not say how many it has."""
+        return self.page + 1 < self.pages or (self.total_is_lower_bound and bool(self.entries))
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,7 @@ class ItemList:
     entries: tuple[Numbered, ...]
     empty_text: str
     actions: bool = True
+    removable: bool = False  # saved items: each can be unsaved
 
 
 @dataclass(frozen=True)

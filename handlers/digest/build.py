@@ -25,6 +25,7 @@ from handlers.core.deps import Deps, Person
 from handlers.core.describe import enrollment_note, progress_reply
 from handlers.core.errors import UserFacingError, problem_for
 from handlers.core.formatting import LANGUAGE_OPTIONS, format_minutes
+from handlers.core.learner import learner_for
 from handlers.core.replies import Notice, Numbered, Reply
 from handlers.core.schedule import digest_moment, iso_week, zone
 from handlers.digest.model import (
@@ -38,7 +39,8 @@ from handlers.digest.model import (
     missing_lines,
 )
 from providers.errors import NotConfigured, ProviderError
-from providers.model import Learner, LearningObject, ProgressReporter, Provider, SearchOutcome, SearchQuery
+from providers.model import LearningObject, ProgressReporter, Provider, SearchOutcome, SearchQuery
+from providers.records import learner_agents
 from providers.search import fan_out, merge
 from store import credentials, history, ledger, library, preferences
 
@@ -49,7 +51,8 @@ RECENT_DAYS = 7  # "your week" is the seven days before the digest
 FETCH_CONCURRENCY = 32  # searches and activity look-ups in flight at once
 
 CONNECT_RECORDS = "Connect your learning records (`/learn connect lrs`) to see your week here."
-NEEDS_EMAIL = "learnbot needs your email address to show your learning week."
+NEEDS_EMAIL = ("learnbot needs your email address, or your learning records account "
+               "(`/learn prefs set lrs_account=NAME`), to show your learning week.")
 QUIET_WEEK = "No learning recorded in the last seven days."
 
 
@@ -113,16 +116,17 @@ class Workspaces:
 def request_activity(person: Person, deps: Deps, now: datetime, connections: Connections) -> ActivityRequest:
     tz = zone(person.tz)
     since = now.astimezone(tz).date() - timedelta(days=RECENT_DAYS)
-    request = ActivityRequest(Learner(person.team_id, person.user_id, person.email, person.name), tz, since)
-    if "lrs" not in deps.hub.specs:
-        pass  # this installation has no learning records provider at all
-    elif not person.email:
-        request.week_note = NEEDS_EMAIL
-    else:
+    request = ActivityRequest(learner_for(person, deps), tz, since)
+    if "lrs" in deps.hub.specs:  # else this installation has no learning records provider at all
         try:
-            request.records = connections.bind("lrs")
+            records = connections.bind("lrs")
         except NotConfigured:
             request.week_note = CONNECT_RECORDS
+        else:
+            if learner_agents(request.learner, records.account_rule):
+                request.records = records
+            else:
+                request.week_note = NEEDS_EMAIL
     enrolled = [row for row in library.list_enrollments(deps.db, person.team_id, person.user_id)
                 if row.status == "enrolled" and not _finished(row.progress_completed, row.progress_total)]
     request.tracked = [(row, _progress_source(row, connections)) for row in enrolled[:MAX_ENROLLMENTS]]
@@ -152,7 +156,7 @@ async def fetch_activity(request: ActivityRequest) -> ActivityAnswers:
     if request.records is not None:
         try:
             summary = await asyncio.wait_for(
-                request.records.week(request.learner.email, request.since, request.tz), PROVIDER_TIMEOUT)
+                request.records.week(request.learner, request.since, request.tz), PROVIDER_TIMEOUT)
         except Exception as error:
             missing.append(_unavailable(request.records.label, error))
     for row, source in request.tracked:

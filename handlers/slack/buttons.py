@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from handlers.core import grammar as g
-from handlers.core.actions import confirmed, run
+from handlers.core.actions import confirmed, run, run_suggestion, search_without
 from handlers.core.deps import Deps
 from handlers.core.errors import UsageError, safely
 from handlers.core.replies import Notice, OpenForm
 from handlers.slack.deliver import deliver
 from handlers.slack.forms import answer, open_form
+from handlers.slack.home import publish_home
 from handlers.slack.ids import Action
 from handlers.slack.payloads import ids_from, load_person
+
+
+def search_and_part(value: str) -> tuple[int, str]:
+    """`"12:languages"` → (12, "languages"): a search id and what the button acts on."""
+    search_id, _, part = value.partition(":")
+    if not search_id.isdigit() or not part:
+        raise UsageError("That button is out of date; search again.")
+    return int(search_id), part
 
 
 def register(app: App, deps: Deps) -> None:
@@ -51,6 +62,36 @@ def register(app: App, deps: Deps) -> None:
             return run(g.More(int(search_id), int(page)), person, deps)
 
         deliver(body, client, respond, safely(next_page), replace=True)
+
+    @app.action(re.compile(f"^{Action.DROP_FILTER}:"))
+    def drop_filter(ack, body, client, respond):
+        ack()
+        person = person_of(body, client)
+        search_id, key = search_and_part(value_of(body))
+        deliver(body, client, respond, safely(lambda: search_without(search_id, key, person, deps)), replace=True)
+
+    @app.action(re.compile(f"^{Action.SUGGESTION}:"))
+    def suggestion(ack, body, client, respond):
+        ack()
+        person = person_of(body, client)
+
+        def suggested():
+            search_id, index = search_and_part(value_of(body))
+            if not index.isdigit():
+                raise UsageError("That button is out of date; search again.")
+            return run_suggestion(search_id, int(index), person, deps)
+
+        deliver(body, client, respond, safely(suggested), replace=True)
+
+    @app.action(Action.UNSAVE)
+    def unsave(ack, body, client, respond):
+        ack()
+        person = person_of(body, client)
+        reply = safely(lambda: run(g.Unsave(value_of(body)), person, deps))
+        if body.get("view", {}).get("type") == "home":
+            publish_home(client, deps, person)
+        else:
+            deliver(body, client, respond, reply)
 
     @app.action(Action.CONFIRM)
     def confirm(ack, body, client, respond):

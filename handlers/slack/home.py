@@ -28,7 +28,7 @@ def snapshot(person: Person, deps: Deps) -> HomeSnapshot:
     return HomeSnapshot(
         preference_lines=tuple(describe_preferences(prefs)),
         provider_lines=tuple(provider_lines(person, deps)),
-        saved=tuple((s.item["title"], s.item["url"]) for s in saved),
+        saved=tuple((s.item["title"], s.item["url"], s.ref) for s in saved),
         enrollments=tuple((e.item["title"], e.item["url"], enrollment_note(e)) for e in enrolled),
         next_digest=next_digest_text(person, prefs, deps),
     )

@@ -10,6 +10,9 @@ class Action(StrEnum):
     SAVE = "item_save"
     ENROLL = "item_enroll"
     MORE = "results_more"
+    DROP_FILTER = "results_without"  # + ":<filter key>", unique within its block
+    SUGGESTION = "results_suggestion"  # + ":<index>"
+    UNSAVE = "item_unsave"
     CONFIRM = "confirm"
     CANCEL = "cancel"
     EDIT_PREFS = "home_edit_prefs"

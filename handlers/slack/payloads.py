@@ -36,7 +36,7 @@ def load_person(client: WebClient, deps: Deps, team_id: str, user_id: str) -> Pe
             user = users.upsert_user(deps.db, team_id, user_id, tz_checked_at=now.isoformat(), **profile)
         elif user is None:
             user = users.upsert_user(deps.db, team_id, user_id)
-    return Person(team_id, user_id, email=user.email, name=user.name, tz=user.tz)
+    return Person(team_id, user_id, email=user.email, name=user.name, tz=user.tz, locale=user.locale)
 
 
 def fetch_profile(client: WebClient, user_id: str) -> dict:

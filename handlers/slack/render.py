@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from handlers.core.render_text import facts, plain, status_line
+from handlers.core.render_text import facts, nothing_found, plain, results_preamble, status_line
 from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Problem, ResultsPage
 from handlers.slack.ids import Action
 
@@ -39,6 +39,7 @@ DESCRIPTION_LIMIT = 280
 FACTS_LIMIT = 300
 BUTTON_URL_LIMIT = 3000  # Slack refuses a longer button url
 LINK_URL_LIMIT = 1500  # a longer URL would crowd its section (3,000 characters, the whole `<url|label>` counted)
+MAX_BUTTONS = 25  # elements in one actions block
 
 
 def shorten(text: str, limit: int) -> str:
@@ -138,7 +139,7 @@ def _problem(reply: Problem) -> dict:
     return message([section(f":warning: {escape(reply.text)}")], reply.text)
 
 
-def item_blocks(entry: Numbered, *, actions: bool = True) -> list[Block]:
+def item_blocks(entry: Numbered, *, actions: bool = True, removable: bool = False) -> list[Block]:
     item = entry.item
     title = link(item.url, shorten(item.title, TITLE_LIMIT))
     lines = [f"*{entry.number}. {title}*", escape(shorten(" · ".join(facts(item)), FACTS_LIMIT))]
@@ -151,7 +152,10 @@ def item_blocks(entry: Numbered, *, actions: bool = True) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT)),
                                         accessory=accessory)]
     if actions:
-        blocks.append(ActionsBlock(elements=item_buttons(entry)))
+        buttons = item_buttons(entry)
+        if removable:
+            buttons.append(ButtonElement(text="Unsave", action_id=Action.UNSAVE, value=item.ref))
+        blocks.append(ActionsBlock(elements=buttons))
     return blocks
 
 
@@ -171,8 +175,16 @@ def item_buttons(entry: Numbered) -> list[ButtonElement]:
 def _results(reply: ResultsPage) -> dict:
     header = f"*Results for “{escape(shorten(reply.query_text, 150))}”* — page {reply.page + 1} of {reply.pages}"
     blocks: list[Block] = [section(header)]
+    preamble = results_preamble(reply)
+    if preamble:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=shorten(escape(line), 3000))
+                                             for line in preamble]))
+    if reply.filters:
+        blocks.append(ActionsBlock(elements=filter_buttons(reply)))
     if not reply.entries:
-        blocks.append(section("Nothing matched. Try fewer words or fewer filters."))
+        blocks.append(section(escape("\n".join(nothing_found(reply)))))
+        if reply.suggestions:
+            blocks.append(ActionsBlock(elements=suggestion_buttons(reply)))
     for entry in reply.entries:
         blocks.extend(item_blocks(entry))
     context = [status_line(reply), *reply.skipped, *reply.notes]
@@ -181,7 +193,20 @@ def _results(reply: ResultsPage) -> dict:
     if reply.has_more:
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text="More", action_id=Action.MORE, value=f"{reply.search_id}:{reply.page + 1}")]))
-    return message(blocks, f"{reply.total} results for {reply.query_text}")
+    return message(blocks, f"{status_line(reply)} Results for {escape(reply.query_text)}")
+
+
+def filter_buttons(reply: ResultsPage) -> list[ButtonElement]:
+    """One "Without …" button per understood filter: the same search without it."""
+    return [ButtonElement(text=shorten(f"Without {part.text}", 75), action_id=f"{Action.DROP_FILTER}:{part.key}",
+                          value=f"{reply.search_id}:{part.key}") for part in reply.filters[:MAX_BUTTONS]]
+
+
+def suggestion_buttons(reply: ResultsPage) -> list[ButtonElement]:
+    """One button per suggestion of a search that found nothing: it runs that search."""
+    return [ButtonElement(text=shorten(text, 75), action_id=f"{Action.SUGGESTION}:{index}",
+                          value=f"{reply.search_id}:{index}")
+            for index, text in enumerate(reply.suggestions[:MAX_BUTTONS])]
 
 
 @render_slack.register
@@ -191,7 +216,7 @@ def _item_list(reply: ItemList) -> dict:
     blocks: list[Block] = [section(f"*{escape(reply.title)}*")]
     shown = reply.entries[: (MAX_BLOCKS - 2) // 2]
     for entry in shown:
-        blocks.extend(item_blocks(entry, actions=reply.actions))
+        blocks.extend(item_blocks(entry, actions=reply.actions, removable=reply.removable))
     if len(shown) < len(reply.entries):
         blocks.append(section(f"…and {len(reply.entries) - len(shown)} more in the App Home."))
     return message(blocks, reply.title)

@@ -268,7 +268,7 @@ class HomeSnapshot:
 
     preference_lines: tuple[str, ...]
     provider_lines: tuple[str, ...]
-    saved: tuple[tuple[str, str], ...]  # (title, url)
+    saved: tuple[tuple[str, str, str], ...]  # (title, url, ref)
     enrollments: tuple[tuple[str, str, str], ...]  # (title, url, note)
     next_digest: str
 
@@ -287,7 +287,7 @@ def home_view(snapshot: HomeSnapshot) -> View:
         DividerBlock(),
         section("*Providers*\n" + "\n".join(map(escape, snapshot.provider_lines))),
         DividerBlock(),
-        _list_section("*Saved items*", snapshot.saved, "Nothing saved yet.", "`/learn saved`"),
+        *saved_blocks(snapshot.saved),
         _list_section("*Enrollments*", snapshot.enrollments, "No enrollments yet.", "`/learn enrollments`"),
     ]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
@@ -310,4 +310,17 @@ def _list_section(heading: str, rows, empty: str, command: str):
 def _link_line(title: str, url: str, note: str = "") -> str:
     suffix = f" — _{escape(note)}_" if note else ""
     return f"• {link(url, shorten(title, 120))}{suffix}"
+
+
+def saved_blocks(saved: tuple[tuple[str, str, str], ...]) -> list[Block]:
+    """The saved items, each with an Unsave button (value: the item's ref)."""
+    if not saved:
+        return [section("*Saved items*\nNothing saved yet.")]
+    blocks: list[Block] = [section("*Saved items*")]
+    for title, url, ref in saved[:HOME_LIST_LENGTH]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_link_line(title, url)),
+                                   accessory=ButtonElement(text="Unsave", action_id=Action.UNSAVE, value=ref)))
+    if len(saved) > HOME_LIST_LENGTH:
+        blocks.append(section(f"…and {len(saved) - HOME_LIST_LENGTH} more: `/learn saved` lists them all."))
+    return blocks
 

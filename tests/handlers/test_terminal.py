@@ -26,7 +26,7 @@ def test_search_save_enroll_and_help(tmp_path):
 
 def test_plain_words_filters_apply(tmp_path):
     out = chat(tmp_path, "python videos in french under 2 hours")
-    result_lines = [line for line in out.splitlines() if " · " in line]
+    result_lines = [line for line in out.splitlines() if " · " in line and not line.startswith("Understood")]
     assert result_lines and all("video · fr" in line for line in result_lines)
 
 

@@ -431,7 +431,7 @@ def test_day_labels_start_on_the_week_start_day():
 def test_week_reads_since_the_local_week_start_and_summarises():
     lrs = FakeLRS(page(statement("2024-03-26T10:00:00Z", verb="completed", duration="PT1H")))
     http = make_http(lrs)
-    summary = run(http, LearningRecords(http, BASIC).week(ALICE, WEEK, PARIS))
+    summary = run(http, LearningRecords(http, BASIC).week(Learner("T1", "U1", ALICE), WEEK, PARIS))
     assert parse_qs(lrs.requests[0].url.query.decode())["since"] == ["2024-03-24T23:00:00.000Z"]
     assert summary.minutes_per_day == (0, 60, 0, 0, 0, 0, 0)
     assert [a.completed for a in summary.activities] == [True]
@@ -791,7 +791,7 @@ def test_real_lrs_refuses_a_wrong_password(ralph_lrs):
 
 def test_real_lrs_week_summary(ralph_lrs):
     http, records = real_records(ralph_lrs)
-    summary = run(http, records.week(ALICE, WEEK, PARIS))
+    summary = run(http, records.week(Learner("T1", "U1", ALICE), WEEK, PARIS))
     assert summary.minutes_per_day == (45, 0, 20, 90, 0, 0, 25)
     assert [a.name for a in summary.completed] == ["SQL basics", "Python for data"]
     assert [(a.name, a.minutes) for a in summary.in_progress] == [("Statistiques", 15)]

@@ -42,7 +42,7 @@ def test_open_db_creates_every_table(db):
 
 
 def test_schema_version_counts_the_applied_migrations(db):
-    assert schema_version(db) == SCHEMA_VERSION == 13
+    assert schema_version(db) == SCHEMA_VERSION == 15
 
 
 def test_open_db_applies_the_catalog_migrations_too(db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -381,3 +382,36 @@ def test_building_a_digest_decrypts_each_credential_set_once(deps, fake, monkeyp
     monkeypatch.setattr(deps.vault, "decrypt", lambda token: decrypted.append(token) or decrypt(token))
     digest.preview(ADA, deps)
     assert len(decrypted) == len(set(decrypted)) == 2  # Ada's row and the workspace's
+
+
+@pytest.fixture
+def account_lrs(env, transports):
+    """Learning records naming Ada only by her LMS account, as LMSs write them."""
+    env.update({"LEARNBOT_LRS_USERNAME": "lrs-user", "LEARNBOT_LRS_PASSWORD": "lrs-password-123",
+                "LEARNBOT_LRS_ACCOUNT_HOMEPAGE": "https://lms.example.org"})
+    statement = {
+        "id": "0b6e5c2e-1f1a-4c4e-9d0a-1c2b3d4e5f60",
+        "actor": {"objectType": "Agent", "account": {"homePage": "https://lms.example.org", "name": "a.lovelace"}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+        "object": {"id": "https://lms.example.org/python",
+                   "definition": {"name": {"en-US": "Python basics", "fr-FR": "Les bases de Python"}}},
+        "result": {"duration": "PT45M", "success": True},
+        "timestamp": "2026-03-10T09:00:00Z",
+    }
+
+    def lrs(request):
+        agent = json.loads(request.url.params["agent"])
+        found = [statement] if agent.get("account") == statement["actor"]["account"] else []
+        return httpx.Response(200, json={"statements": found})
+
+    transports["lrs"] = httpx.MockTransport(lrs)
+
+
+def test_the_week_finds_the_persons_lrs_account_and_names_in_their_locale(account_lrs, deps, fake):
+    newcomer(deps, topics=("python",))
+    french = Person("T1", "U1", name="Ada", tz="Europe/Paris", locale="fr-FR")  # no email known
+    assert digest.preview(french, deps).activity.week_note == digest.NEEDS_EMAIL
+    prefs = preferences.get_preferences(deps.db, "T1", "U1")
+    preferences.save_preferences(deps.db, "T1", "U1", dataclasses.replace(prefs, lrs_account="a.lovelace"))
+    content = digest.preview(french, deps)
+    assert "Completed: Les bases de Python" in " ".join(content.activity.week.lines)

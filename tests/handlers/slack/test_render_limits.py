@@ -57,7 +57,7 @@ def test_a_message_over_fifty_blocks_is_refused_where_it_is_made():
 
 def test_views_respect_slacks_limits():
     snapshot = HomeSnapshot(tuple(HUGE for _ in range(6)), tuple(HUGE for _ in range(6)),
-                            tuple((HUGE, "https://example.org") for _ in range(300)),
+                            tuple((HUGE, "https://example.org", "catalog:x") for _ in range(300)),
                             tuple((HUGE, "https://example.org", HUGE) for _ in range(300)), "soon")
     for view in (home_view(snapshot), prefs_view(Preferences(), {"catalog": "Local catalog"})):
         payload = view.to_dict()
