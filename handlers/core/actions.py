@@ -224,7 +224,7 @@ def fetch_more(record: history.SearchRecord, wanted: int, person: Person, deps: 
     numbered where they are and adding the new ones after them."""
     query = query_from(record.query)
     limit = max(query.limit, math.ceil(wanted / query.limit) * query.limit)
-    providers, _ = providers_for(person, deps)
+    providers, _ = providers_for(Connections(person, deps), deps)
     outcome = deps.runner.run(fan_out(providers, dataclasses.replace(query, limit=limit), deadline=deps.deadline,
                                       cache=deps.cache, languages=reading_languages(record.text, person, deps),
                                       equivalents=deps.equivalents))

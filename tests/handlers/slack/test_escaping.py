@@ -148,19 +148,20 @@ def home(saved=(), enrollments=(), preferences=()) -> dict:
 
 
 def test_the_home_tab_escapes_titles_notes_preferences_and_provider_lines():
-    view = home(saved=[(HOSTILE, "https://example.org/a|<https://evil.example>")],
+    view = home(saved=[(HOSTILE, "https://example.org/a|<https://evil.example>", "catalog:a")],
                 enrollments=[(HOSTILE, "javascript:alert(1)", HOSTILE)],
                 preferences=[f"• Topics: {HOSTILE}"])
     assert_inert(view)
     assert json.dumps(view).count("&lt;!everyone&gt;") == 6  # preferences, provider, digest, 2 titles, note
 
 
-def test_the_home_tabs_saved_list_is_cut_between_whole_links_and_says_how_many_are_left():
-    saved = [(f"Course {n} " + "&" * 100, f"https://example.org/{n}?" + "q" * 300) for n in range(15)]
+def test_the_home_tabs_saved_items_are_whole_links_and_say_how_many_are_left():
+    saved = [(f"Course {n} " + "&" * 100, f"https://example.org/{n}?" + "q" * 300, f"catalog:{n}")
+             for n in range(20)]
     view = home(saved=saved)
-    text = next(text for text in mrkdwn_texts(view) if text.startswith("*Saved items*"))
-    assert len(text) <= 3000
-    links = re.findall(r"<https://example\.org/(\d+)\?q{300}\|Course \d+ (?:&amp;){100}>", text)
-    assert 0 < len(links) < 15
-    assert text.endswith(f"…and {15 - len(links)} more: `/learn saved` lists them all.")
-    assert text.count("<") == text.count(">") == len(links)
+    texts = mrkdwn_texts(view)
+    items = [text for text in texts if text.startswith("• <https://example.org/")]
+    assert len(items) == 15 and all(len(text) <= 3000 for text in items)
+    assert all(re.fullmatch(r"• <https://example\.org/(\d+)\?q{300}\|Course \d+ (?:&amp;){100}>", text)
+               for text in items)
+    assert "…and 5 more: `/learn saved` lists them all." in texts
