@@ -1,30 +1,30 @@
-"""The app factory: settings in, a wired Bolt app out. No module-level app object."""
+"""The app factory: settings in, a wired Bolt app out. No module-level app object.
+
+`build_deps` serves `learnbot chat` too, which never talks to Slack: Bolt and slack_sdk are
+imported inside the functions that use them, so the terminal starts without them.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import httpx
-from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.logs import SecretRedactor
 from handlers.core.deps import Deps
-from handlers.core.errors import problem_for
-from handlers.slack import register_all
-from handlers.slack.deliver import deliver
-from handlers.slack.payloads import ids_from
 from providers import inokufu, learnflow, learnifier, linkedin, records
-from providers.catalog import CatalogProvider, bundled_rows
+from providers.catalog import CatalogProvider, load_bundled_catalog
 from providers.registry import ProviderHub, ProviderSpec
 from providers.runner import LoopThread
-from store.catalog import load_bundled
 from store.crypto import Vault, resolve_keys
 from store.pool import ThreadLocalDatabase
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def build_deps(settings: Settings, *,
     if key_path is not None:
         logger.info("credentials are encrypted with the key in %s", key_path)
     redactor.add(*keys)
-    load_bundled(db, bundled_rows())
+    load_bundled_catalog(db)
     for spec in provider_specs():
         redactor.add(*(settings.env.get(var) for var in spec.credential_env.values()))
     hub = ProviderHub(provider_specs(), settings.env, transports=transports,
@@ -74,12 +74,24 @@ def build_deps(settings: Settings, *,
 
 def slack_client(settings: Settings) -> WebClient:
     """A Web API client pointed at `SLACK_API_URL`, retrying Slack's 429s after `Retry-After`."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
     client = WebClient(token=settings.bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     return client
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from slack_bolt import App
+
+    from handlers.core.errors import problem_for
+    from handlers.slack import register_all
+    from handlers.slack.deliver import deliver
+    from handlers.slack.payloads import ids_from
+
     app = App(
         client=slack_client(settings),
         signing_secret=settings.signing_secret or "",

@@ -51,3 +51,14 @@ def test_bad_input_is_explained(tmp_path):
     out = chat(tmp_path, "python max:forever", "enroll 99")
     assert "is not a duration" in out
     assert "You have no search results yet" in out
+
+
+def test_chat_imports_nothing_of_slack(tmp_path):
+    """The terminal never talks to Slack, so it does not pay for importing Bolt or slack_sdk."""
+    env = {"PATH": os.environ["PATH"], "LEARNBOT_DB": str(tmp_path / "chat.db"), "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "chat"], input="python\n",
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0 and "Results for" in result.stdout
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+    assert "handlers.terminal" in imported
+    assert not [name for name in imported if name.startswith(("slack_bolt", "slack_sdk", "handlers.slack"))]
