@@ -12,8 +12,11 @@ from dotenv import load_dotenv
 
 from bot import logs
 from bot.config import ConfigError, Settings
+from handlers.core.formatting import plural
+from providers.catalog import COLUMNS_HELP
 
 logger = logging.getLogger("learnbot")
+MAX_ERRORS_SHOWN = 50
 
 
 def settings_or_exit() -> Settings:
@@ -24,10 +27,14 @@ def settings_or_exit() -> Settings:
 
 
 @click.group()
-def main() -> None:
+@click.version_option(package_name="learnbot", message="learnbot %(version)s")
+@click.pass_context
+def main(context: click.Context) -> None:
     """learnbot: learning resources from every provider, in Slack."""
     load_dotenv(override=False)
-    logs.configure()
+    # `run` is a service: its log says what it does. Every other command answers on stdout,
+    # and its log shows only warnings and errors.
+    logs.configure(logging.INFO if context.invoked_subcommand == "run" else logging.WARNING)
 
 
 @main.command("run")
@@ -75,7 +82,6 @@ def chat() -> None:
     from bot.app import build_deps
     from handlers.terminal import chat_loop
 
-    logging.getLogger().setLevel(logging.WARNING)
     deps = build_deps(settings_or_exit())
     logs.install(deps.redactor)
     chat_loop(deps)
@@ -86,31 +92,41 @@ def catalog() -> None:
     """The local catalog."""
 
 
-@catalog.command("import")
+def _columns_epilog() -> str:
+    """COLUMNS_HELP for `--help`: click rewraps paragraphs, except one that starts with \\b."""
+    intro, _, columns = COLUMNS_HELP.partition("\n")
+    return f"{intro}\n\n\b\n{columns}"
+
+
+@catalog.command("import", epilog=_columns_epilog())
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def catalog_import(file: str) -> None:
     """Import learning resources from a CSV, JSON or YAML FILE (all rows or none)."""
     from tqdm import tqdm
 
-    from providers.catalog import import_rows, read_rows
+    from providers.catalog import import_rows, read_catalog
     from store.pool import ThreadLocalDatabase
 
     settings = settings_or_exit()
-    db = ThreadLocalDatabase(settings.db_path)
     try:
-        rows = read_rows(file)
+        found = read_catalog(file)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    with tqdm(total=len(rows), unit="row", disable=len(rows) < 200, file=sys.stderr) as bar:
-        report = import_rows(db, rows, progress=bar.update)
+    for note in found.notes:
+        click.echo(note, err=True)
+    db = ThreadLocalDatabase(settings.db_path)
+    with tqdm(total=len(found.rows), unit="row", disable=len(found.rows) < 200, file=sys.stderr) as bar:
+        report = import_rows(db, found.rows, progress=bar.update, lines=found.lines)
     if report.errors:
-        for error in report.errors[:50]:
-            click.echo(f"row {error.row_number}: {error.field}: {error.message}", err=True)
-        more = len(report.errors) - 50
+        for error in report.errors[:MAX_ERRORS_SHOWN]:
+            click.echo(str(error), err=True)
+        more = len(report.errors) - MAX_ERRORS_SHOWN
         if more > 0:
-            click.echo(f"…and {more} more errors.", err=True)
-        raise click.ClickException(f"{len(report.errors)} problems found; nothing was imported.")
-    click.echo(f"Imported {report.imported} learning resources into {settings.db_path}.")
+            click.echo(f"…and {plural(more, 'more error')}.", err=True)
+        raise click.ClickException(f"{plural(len(report.errors), 'problem')} found; nothing was imported.")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Imported {plural(report.imported, 'learning resource')} into {settings.db_path}.")
 
 
 @main.group()

@@ -273,8 +273,9 @@ def _missing_filter_warnings(rows: Sequence[Mapping[str, Any]], lines: Sequence[
         where = [str(lines[n]) if lines else str(n + 1) for n, row in enumerate(rows) if not row[column]]
         if where:
             shown = ", ".join(where[:10]) + (f" and {len(where) - 10} more" if len(where) > 10 else "")
+            place = ("line" if lines else "item") + ("" if len(where) == 1 else "s")
             warnings.append(f"{len(where)} {'row has' if len(where) == 1 else 'rows have'} no {column} "
-                            f"({'lines' if lines else 'items'} {shown}): searches filtered by "
+                            f"({place} {shown}): searches filtered by "
                             f"{filtered} will skip {'it' if len(where) == 1 else 'them'}.")
     return warnings
 
