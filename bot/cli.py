@@ -80,11 +80,12 @@ def start_scheduler(settings, deps, client):
 def chat() -> None:
     """Talk to learnbot in this terminal, offline, on the bundled catalog."""
     from bot.app import build_deps
-    from handlers.terminal import chat_loop
+    from handlers.terminal import chat_loop, history_file
 
-    deps = build_deps(settings_or_exit())
+    settings = settings_or_exit()
+    deps = build_deps(settings)
     logs.install(deps.redactor)
-    chat_loop(deps)
+    chat_loop(deps, history_path=history_file(settings.db_path))
 
 
 @main.group()

@@ -18,7 +18,7 @@ from handlers.core.connections import PROVIDER_TIMEOUT, Connections
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
-from handlers.core.formatting import format_minutes
+from handlers.core.formatting import format_minutes, plural
 from handlers.core.replies import Confirm, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from handlers.core.schedule import zone
 from handlers.digest.build import preview
@@ -158,8 +158,9 @@ def resolve(target: str, person: Person, deps: Deps) -> LearningObject:
         if record is None:
             raise NotFoundError("You have no search results yet; search first, e.g. `/learn python`.")
         if not 1 <= number <= len(record.items):
-            raise NotFoundError(f"Your last search has {len(record.items)} results; "
-                                f"pick a number from 1 to {len(record.items)}.")
+            count = len(record.items)
+            pick = "pick number 1" if count == 1 else f"pick a number from 1 to {count}"
+            raise NotFoundError(f"Your last search has {plural(count, 'result')}; {pick}.")
         return LearningObject.from_dict(record.items[number - 1])
     item = _find_known_item(target, person, deps)
     if item is None:
@@ -232,7 +233,8 @@ def _saved(command: g.Saved, person: Person, deps: Deps) -> Reply:
     saved = library.list_saved(deps.db, person.team_id, person.user_id)
     entries = tuple(Numbered(i + 1, LearningObject.from_dict(s.item), f"saved {s.saved_at[:10]}")
                     for i, s in enumerate(saved))
-    return ItemList("Your saved items", entries, "You have not saved anything yet: press *Save* on a result.")
+    return ItemList("Your saved items", entries, "You have not saved anything yet.", removable=True,
+                    filled_by="save")
 
 
 @act.register
@@ -241,8 +243,8 @@ def _enrollments(command: g.Enrollments, person: Person, deps: Deps) -> Reply:
             if r.status != "failed"]
     entries = tuple(Numbered(i + 1, LearningObject.from_dict(r.item), enrollment_note(r))
                     for i, r in enumerate(rows))
-    return ItemList("Your enrollments", entries,
-                    "You are not enrolled in anything yet: press *Enroll* on a result.", actions=False)
+    return ItemList("Your enrollments", entries, "You are not enrolled in anything yet.", actions=False,
+                    filled_by="enroll")
 
 
 # --- providers and credentials -----------------------------------------------------------------

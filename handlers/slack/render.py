@@ -124,7 +124,9 @@ def _results(reply: ResultsPage) -> dict:
 @render_slack.register
 def _item_list(reply: ItemList) -> dict:
     if not reply.entries:
-        return message([section(reply.empty_text)], reply.empty_text)
+        empty = f"{reply.empty_text} Press *{reply.filled_by.capitalize()}* on a result." if reply.filled_by \
+            else reply.empty_text
+        return message([section(empty)], empty)
     blocks: list[Block] = [section(f"*{reply.title}*")]
     shown = reply.entries[: (MAX_BLOCKS - 2) // 2]
     for entry in shown:
