@@ -148,7 +148,7 @@ def keys_rotate() -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     count = rotate_all(ThreadLocalDatabase(settings.db_path), Vault(key_list))
-    click.echo(f"Re-encrypted {count} credential sets with the first key.")
+    click.echo(f"Re-encrypted {plural(count, 'credential set')} with the first key.")
 
 
 @main.group()
@@ -177,7 +177,7 @@ def digest_run(at: str | None) -> None:
         for due, content in built:
             click.echo(f"--- {due.person.team_id}:{due.person.user_id}, week {due.week} ---")
             click.echo(render_text(content) + "\n")
-        click.echo(f"{len(built)} digests due at {now.isoformat(timespec='minutes')}; "
+        click.echo(f"{plural(len(built), 'digest')} due at {now.isoformat(timespec='minutes')}; "
                    "SLACK_BOT_TOKEN is not set, so they were printed, not sent.")
 
 

@@ -199,3 +199,9 @@ def test_preview_of_a_digest_not_sent_after_its_moment_says_it_is_late(cli_env, 
     result = invoke(cli_env, "digest", "preview", "U0000")
     assert f"this week's digest is late (it was due {today:%A %d %B} at 00:00 (UTC))" in result.output
     assert "next digest sweep sends it" in result.output
+
+
+def test_one_due_digest_is_one_digest(cli_env, db_path):
+    people(db_path, 1, topics=("sql",))
+    result = invoke(cli_env, "digest", "run", "--at", AT)
+    assert "1 digest due at" in result.output
