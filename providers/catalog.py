@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from sqlite_utils import Database
 
 from providers.errors import NotFound
@@ -488,6 +487,8 @@ def _read_json(text: str, name: str) -> CatalogFile:
 
 
 def _read_yaml(text: str, name: str) -> CatalogFile:
+    import yaml  # here, not at the top: only an import reads YAML, and `learnbot chat` starts without it
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

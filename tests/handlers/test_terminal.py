@@ -70,15 +70,24 @@ def test_bad_input_is_explained(tmp_path):
     assert "You have no search results yet" in out
 
 
+def imported_by_chat(tmp_path) -> list[str]:
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "chat"], input="python\n",
+                            capture_output=True, text=True, env=environment(tmp_path), cwd=tmp_path, timeout=120)
+    assert result.returncode == 0 and "Results for" in result.stdout
+    return [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+
+
 def test_chat_imports_nothing_of_slack(tmp_path):
     """The terminal never talks to Slack, so it does not pay for importing Bolt or slack_sdk."""
-    env = {"PATH": os.environ["PATH"], "LEARNBOT_DB": str(tmp_path / "chat.db"), "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "chat"], input="python\n",
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
-    assert result.returncode == 0 and "Results for" in result.stdout
-    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+    imported = imported_by_chat(tmp_path)
     assert "handlers.terminal" in imported
     assert not [name for name in imported if name.startswith(("slack_bolt", "slack_sdk", "handlers.slack"))]
+
+
+def test_an_unchanged_bundled_catalog_is_not_checked_again(tmp_path):
+    """Checking the bundle repairs every text with ftfy: the first start does it, the next does not."""
+    assert "ftfy" in imported_by_chat(tmp_path)
+    assert "ftfy" not in imported_by_chat(tmp_path)
 
 
 # --- terminal wording ------------------------------------------------------------------------------
