@@ -56,9 +56,9 @@ def help_reply(topic: str | None = None) -> Notice:
     lines = tuple(f"• {line}" for name, line in g.HELP_LINES if not topic or name == topic)
     if topic and not lines:
         lines = tuple(f"• {line}" for _, line in g.HELP_LINES)
-    return Notice("learnbot finds learning resources across your organisation's providers. "
-                  "In a direct message, plain words work too: \"python videos in french under 2 hours\", "
-                  "\"save 3\", \"enroll 2\".", lines)
+    return Notice("learnbot finds learning resources across your organisation's providers. Ask in plain "
+                  "words: `/learn python videos in french under 2 hours`, then `/learn save 3` or "
+                  "`/learn enroll 2`.", lines)
 
 
 # --- search and paging -------------------------------------------------------------------------

@@ -109,7 +109,8 @@ def test_answers_give_terminal_commands_not_slack_instructions(tmp_path):
 def test_help_lists_commands_as_typed_here(tmp_path):
     out = chat(tmp_path, "help")
     assert "• `saved` — your saved items" in out and "• `more` — the next page" in out
-    assert not [line for line in out.splitlines() if line.startswith("• ") and "/learn" in line]
+    assert "Ask in plain words: `python videos in french under 2 hours`, then `save 3`" in out
+    assert "/learn" not in out and "direct message" not in out
 
 
 def test_one_result_is_one_result(tmp_path):
