@@ -1,25 +1,21 @@
-"""The app factory: settings in, a wired Bolt app out. No module-level app object."""
+"""The app factory: settings in, a wired Bolt app out. No module-level app object.
+
+`build_deps` serves `learnbot chat` too, which never talks to Slack: Bolt and slack_sdk are
+imported inside the functions that use them, so the terminal starts without them.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
 from bot.logs import SecretRedactor
 from handlers.core.deps import Deps
-from handlers.core.errors import problem_for
-from handlers.slack import register_all
-from handlers.slack.deliver import deliver
-from handlers.slack.once import once_per_delivery
-from handlers.slack.payloads import ids_from
 from providers import inokufu, learnflow, learnifier, linkedin, records
 from providers.catalog import CatalogProvider, load_bundled_catalog
 from providers.registry import ProviderHub, ProviderSpec
@@ -29,6 +25,10 @@ from store.credentials import checked_keys
 from store.crypto import Vault, key_file_is_loose
 from store.db import BUSY_SECONDS, StoreGone
 from store.pool import ThreadLocalDatabase
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +110,25 @@ def build_deps(settings: Settings, *,
 
 def slack_client(settings: Settings) -> WebClient:
     """A Web API client pointed at `SLACK_API_URL`, retrying Slack's 429s after `Retry-After`."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
     client = WebClient(token=settings.bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     return client
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> App:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from slack_bolt import App
+
+    from handlers.core.errors import problem_for
+    from handlers.slack import register_all
+    from handlers.slack.deliver import deliver
+    from handlers.slack.once import once_per_delivery
+    from handlers.slack.payloads import ids_from
+
     app = App(
         client=slack_client(settings),
         signing_secret=settings.signing_secret or "",

@@ -19,8 +19,11 @@ from dotenv import load_dotenv
 
 from bot import logs
 from bot.config import ConfigError, Settings
+from handlers.core.formatting import plural
+from providers.catalog import COLUMNS_HELP
 
 logger = logging.getLogger("learnbot")
+MAX_ERRORS_SHOWN = 50
 
 EXIT_DATABASE_GONE = 3
 
@@ -32,12 +35,14 @@ class StartError(click.ClickException):
 
 
 def settings_or_exit() -> Settings:
-    """The settings, with the log level they ask for applied."""
+    """The settings, with the log level applied when `LEARNBOT_LOG_LEVEL` asks for one
+    (otherwise `run` logs at INFO and the other commands only warnings and errors)."""
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         raise StartError(str(error)) from None
-    logging.getLogger().setLevel(settings.log_level)
+    if "LEARNBOT_LOG_LEVEL" in settings.env:
+        logging.getLogger().setLevel(settings.log_level)
     return settings
 
 
@@ -112,10 +117,14 @@ def check_slack(settings: Settings) -> None:
 
 
 @click.group()
-def main() -> None:
+@click.version_option(package_name="learnbot", message="learnbot %(version)s")
+@click.pass_context
+def main(context: click.Context) -> None:
     """learnbot: learning resources from every provider, in Slack."""
     load_dotenv(override=False)
-    logs.configure()
+    # `run` is a service: its log says what it does. Every other command answers on stdout,
+    # and its log shows only warnings and errors.
+    logs.configure(logging.INFO if context.invoked_subcommand == "run" else logging.WARNING)
 
 
 @main.command("run")
@@ -160,12 +169,10 @@ def start_scheduler(settings, deps, client):
 @main.command()
 def chat() -> None:
     """Talk to learnbot in this terminal, offline, on the bundled catalog."""
-    from handlers.terminal import chat_loop
+    from handlers.terminal import chat_loop, history_file
 
     settings = settings_or_exit()
-    if "LEARNBOT_LOG_LEVEL" not in settings.env:
-        logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation
-    chat_loop(deps_or_exit(settings))
+    chat_loop(deps_or_exit(settings), history_path=history_file(settings.db_path))
 
 
 @main.group()
@@ -173,30 +180,40 @@ def catalog() -> None:
     """The local catalog."""
 
 
-@catalog.command("import")
+def _columns_epilog() -> str:
+    """COLUMNS_HELP for `--help`: click rewraps paragraphs, except one that starts with \\b."""
+    intro, _, columns = COLUMNS_HELP.partition("\n")
+    return f"{intro}\n\n\b\n{columns}"
+
+
+@catalog.command("import", epilog=_columns_epilog())
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def catalog_import(file: str) -> None:
     """Import learning resources from a CSV, JSON or YAML FILE (all rows or none)."""
     from tqdm import tqdm
 
-    from providers.catalog import import_rows, read_rows
+    from providers.catalog import import_rows, read_catalog
 
     settings = settings_or_exit()
     db = store_or_exit(settings)
     try:
-        rows = read_rows(file)
+        found = read_catalog(file)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    with tqdm(total=len(rows), unit="row", disable=len(rows) < 200, file=sys.stderr) as bar:
-        report = import_rows(db, rows, progress=bar.update)
+    for note in found.notes:
+        click.echo(note, err=True)
+    with tqdm(total=len(found.rows), unit="row", disable=len(found.rows) < 200, file=sys.stderr) as bar:
+        report = import_rows(db, found.rows, progress=bar.update, lines=found.lines)
     if report.errors:
-        for error in report.errors[:50]:
-            click.echo(f"row {error.row_number}: {error.field}: {error.message}", err=True)
-        more = len(report.errors) - 50
+        for error in report.errors[:MAX_ERRORS_SHOWN]:
+            click.echo(str(error), err=True)
+        more = len(report.errors) - MAX_ERRORS_SHOWN
         if more > 0:
-            click.echo(f"…and {more} more errors.", err=True)
-        raise click.ClickException(f"{len(report.errors)} problems found; nothing was imported.")
-    click.echo(f"Imported {report.imported} learning resources into {settings.db_path}.")
+            click.echo(f"…and {plural(more, 'more error')}.", err=True)
+        raise click.ClickException(f"{plural(len(report.errors), 'problem')} found; nothing was imported.")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Imported {plural(report.imported, 'learning resource')} into {settings.db_path}.")
 
 
 @main.group()
@@ -217,7 +234,7 @@ def keys_rotate() -> None:
         count = rotate_all(db, Vault(key_list), key_file=key_file_path(settings.db_path))
     except KeyProblem as error:
         raise StartError(str(error)) from None
-    click.echo(f"Re-encrypted {count} credential sets with the first key.")
+    click.echo(f"Re-encrypted {plural(count, 'credential set')} with the first key.")
 
 
 @main.group()
@@ -247,7 +264,7 @@ def digest_run(at: str | None) -> None:
         for due, content in built:
             click.echo(f"--- {due.person.team_id}:{due.person.user_id}, week {due.week} ---")
             click.echo(render_text(content) + "\n")
-        click.echo(f"{len(built)} digests due at {now.isoformat(timespec='minutes')}; "
+        click.echo(f"{plural(len(built), 'digest')} due at {now.isoformat(timespec='minutes')}; "
                    "SLACK_BOT_TOKEN is not set, so they were printed, not sent.")
 
 

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import ftfy
-import yaml
 from sqlite_utils import Database
 
 from providers.errors import NotFound
@@ -274,8 +272,9 @@ def _missing_filter_warnings(rows: Sequence[Mapping[str, Any]], lines: Sequence[
         where = [str(lines[n]) if lines else str(n + 1) for n, row in enumerate(rows) if not row[column]]
         if where:
             shown = ", ".join(where[:10]) + (f" and {len(where) - 10} more" if len(where) > 10 else "")
+            place = ("line" if lines else "item") + ("" if len(where) == 1 else "s")
             warnings.append(f"{len(where)} {'row has' if len(where) == 1 else 'rows have'} no {column} "
-                            f"({'lines' if lines else 'items'} {shown}): searches filtered by "
+                            f"({place} {shown}): searches filtered by "
                             f"{filtered} will skip {'it' if len(where) == 1 else 'them'}.")
     return warnings
 
@@ -435,6 +434,8 @@ def _text(value: Any) -> str:
     """Trimmed single-spaced text with mojibake repaired (spreadsheets exported in Latin-1)."""
     if _is_blank(value):
         return ""
+    import ftfy  # here, not at the top: `learnbot chat` starts without it (~25 ms) on an unchanged bundle
+
     return " ".join(ftfy.fix_text(str(value)).split())
 
 
@@ -486,6 +487,8 @@ def _read_json(text: str, name: str) -> CatalogFile:
 
 
 def _read_yaml(text: str, name: str) -> CatalogFile:
+    import yaml  # here, not at the top: only an import reads YAML, and `learnbot chat` starts without it
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -15,7 +15,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import ftfy
 import httpx
 
 from providers.base import HttpClient
@@ -241,8 +240,13 @@ def text(value: Any) -> str:
     value = present(value)
     if not isinstance(value, str):
         return ""
-    # Plain ASCII cannot hold mojibake: skip ftfy, the costliest step of mapping a result.
-    return (value if value.isascii() else ftfy.fix_text(value)).strip()
+    # Plain ASCII cannot hold mojibake: skip ftfy, the costliest step of mapping a result
+    # (and of importing: it is imported at its first use, not when `learnbot chat` starts).
+    if value.isascii():
+        return value.strip()
+    import ftfy
+
+    return ftfy.fix_text(value).strip()
 
 
 def names(value: Any) -> list[str]:

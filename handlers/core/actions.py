@@ -19,7 +19,7 @@ from handlers.core.connections import PROVIDER_TIMEOUT, Connections
 from handlers.core.deps import Deps, Person
 from handlers.core.describe import describe_preferences, enrollment_note, progress_reply
 from handlers.core.errors import NotFoundError, UsageError, UserFacingError
-from handlers.core.formatting import format_minutes
+from handlers.core.formatting import format_minutes, plural
 from handlers.core.learner import NO_RECORDS_IDENTITY, learner_for
 from handlers.core.replies import Confirm, Filter, ItemList, Notice, Numbered, OpenForm, Reply, ResultsPage
 from handlers.core.schedule import zone
@@ -62,9 +62,9 @@ def help_reply(topic: str | None = None) -> Notice:
     lines = tuple(f"• {line}" for name, line in g.HELP_LINES if not topic or name == topic)
     if topic and not lines:
         lines = tuple(f"• {line}" for _, line in g.HELP_LINES)
-    return Notice("learnbot finds learning resources across your organisation's providers. "
-                  "You can ask in plain words, with `/learn` and in a direct message: "
-                  "`/learn python videos in french under 2 hours`, \"save 3\", \"enroll 2\".", lines)
+    return Notice("learnbot finds learning resources across your organisation's providers. Ask in plain "
+                  "words: `/learn python videos in french under 2 hours`, then `/learn save 3` or "
+                  "`/learn enroll 2`.", lines)
 
 
 # --- search and paging -------------------------------------------------------------------------
@@ -271,8 +271,9 @@ def resolve(target: str, person: Person, deps: Deps) -> LearningObject:
         if record is None:
             raise NotFoundError("You have no search results yet; search first, e.g. `/learn python`.")
         if not 1 <= number <= len(record.items):
-            raise NotFoundError(f"Your last search has {len(record.items)} results; "
-                                f"pick a number from 1 to {len(record.items)}.")
+            count = len(record.items)
+            pick = "pick number 1" if count == 1 else f"pick a number from 1 to {count}"
+            raise NotFoundError(f"Your last search has {plural(count, 'result')}; {pick}.")
         return LearningObject.from_dict(record.items[number - 1])
     item = _find_known_item(target, person, deps)
     if item is None:
@@ -366,8 +367,8 @@ def _saved(command: g.Saved, person: Person, deps: Deps) -> Reply:
     saved = library.list_saved(deps.db, person.team_id, person.user_id)
     entries = tuple(Numbered(i + 1, LearningObject.from_dict(s.item), f"saved {s.saved_at[:10]}")
                     for i, s in enumerate(saved))
-    return ItemList("Your saved items", entries, "You have not saved anything yet: press *Save* on a result.",
-                    removable=True)
+    return ItemList("Your saved items", entries, "You have not saved anything yet.", removable=True,
+                    filled_by="save")
 
 
 @act.register
@@ -378,8 +379,9 @@ def _unsave(command: g.Unsave, person: Person, deps: Deps) -> Reply:
         if not saved:
             raise NotFoundError("You have no saved items to remove.")
         if not 1 <= number <= len(saved):
-            raise NotFoundError(f"You have {len(saved)} saved item{'s' if len(saved) != 1 else ''}; "
-                                f"pick a number from 1 to {len(saved)} (`/learn saved` lists them).")
+            choice = "pick number 1" if len(saved) == 1 else f"pick a number from 1 to {len(saved)}"
+            raise NotFoundError(f"You have {plural(len(saved), 'saved item')}; {choice} "
+                                "(`/learn saved` lists them).")
         chosen = saved[number - 1]
     else:
         chosen = next((s for s in saved if s.ref == command.target), None)
@@ -395,8 +397,8 @@ def _enrollments(command: g.Enrollments, person: Person, deps: Deps) -> Reply:
             if r.status != "failed"]
     entries = tuple(Numbered(i + 1, LearningObject.from_dict(r.item), enrollment_note(r))
                     for i, r in enumerate(rows))
-    return ItemList("Your enrollments", entries,
-                    "You are not enrolled in anything yet: press *Enroll* on a result.", actions=False)
+    return ItemList("Your enrollments", entries, "You are not enrolled in anything yet.", actions=False,
+                    filled_by="enroll")
 
 
 # --- providers and credentials -----------------------------------------------------------------

@@ -15,3 +15,8 @@ def format_minutes(minutes: int | None) -> str:
 
 LANGUAGE_OPTIONS = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian",
                     "pt": "Portuguese", "nl": "Dutch"}
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """1 → "1 result", 2 → "2 results"; `nouns` when the plural is not noun + "s"."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

@@ -236,8 +236,8 @@ def _parse_prefs(rest: str) -> Command:
         return Prefs()
     verb, _, assignments = rest.partition(" ")
     if verb.lower() != "set" or not assignments.strip():
-        raise UsageError("Use `/learn prefs` to open the form, or `/learn prefs set topics=python,sql "
-                         "lang=en,fr types=video,mooc max=2h digest=\"mon 09:00\"`.")
+        raise UsageError("`/learn prefs` shows your preferences; `/learn prefs set topics=python,sql "
+                         "lang=en,fr types=video,mooc max=2h digest=\"mon 09:00\"` changes them.")
     return Prefs(parse_pref_assignments(assignments))
 
 

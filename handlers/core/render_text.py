@@ -16,6 +16,15 @@ def plain(text: str) -> str:
     return text.replace("`", "").replace("*", "")
 
 
+def terminal(text: str) -> str:
+    """A reply's text as the terminal says it: commands as typed here (`/learn saved` is
+    `saved`), still between backticks so the screen can set them apart; no mrkdwn bold, and
+    <url|label> links unwrapped."""
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = re.sub(r"`/learn ([^`]+)`", r"`\1`", text)
+    return text.replace("*", "")
+
+
 @singledispatch
 def render_text(reply) -> str:  # pragma: no cover
     raise TypeError(f"no text renderer for {type(reply).__name__}")
@@ -23,7 +32,7 @@ def render_text(reply) -> str:  # pragma: no cover
 
 @render_text.register
 def _notice(reply: Notice) -> str:
-    parts = [plain(reply.text), *(plain(line) for line in reply.lines)]
+    parts = [terminal(reply.text), *(terminal(line) for line in reply.lines)]
     if reply.chart:
         parts.append(reply.chart)
     return "\n".join(parts)
@@ -31,7 +40,7 @@ def _notice(reply: Notice) -> str:
 
 @render_text.register
 def _problem(reply: Problem) -> str:
-    return "! " + plain(reply.text)
+    return "! " + terminal(reply.text)
 
 
 def item_lines(entry: Numbered, with_ids: bool = True) -> list[str]:
@@ -103,29 +112,33 @@ def _results(reply: ResultsPage) -> str:
     for entry in reply.entries:
         lines.extend(item_lines(entry))
     lines.append(status_line(reply))
-    lines.extend(plain(note) for note in reply.notes)
+    lines.extend(terminal(note) for note in reply.notes)
     if reply.has_more:
         lines.append("Type `more` for the next page; `save N` or `enroll N` to act on a result.")
     elif reply.entries:
         lines.append("Type `save N` or `enroll N` to act on a result.")
-    return "\n".join(plain(line) if line.startswith("Type") else line for line in lines)
+    return "\n".join(lines)
 
 
 @render_text.register
 def _item_list(reply: ItemList) -> str:
     if not reply.entries:
-        return plain(reply.empty_text)
+        hint = f" Type `{reply.filled_by} N` to {reply.filled_by} result N of a search." if reply.filled_by else ""
+        return terminal(reply.empty_text) + hint
     lines = [reply.title + ":"]
     for entry in reply.entries:
         lines.extend(item_lines(entry))
+    if reply.removable:
+        lines.append("Type `unsave N` to remove item N.")
     return "\n".join(lines)
 
 
 @render_text.register
 def _confirm(reply: Confirm) -> str:
-    return plain(reply.text) + "\nType yes to confirm, or anything else to cancel."
+    return terminal(reply.text) + "\nType `yes` to confirm, or anything else to cancel."
 
 
 @render_text.register
 def _open_form(reply: OpenForm) -> str:
-    return plain(reply.fallback)
+    """The fallback is already written for a surface without forms: only its mrkdwn goes."""
+    return reply.fallback.replace("*", "")

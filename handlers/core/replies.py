@@ -76,13 +76,18 @@ class ResultsPage:
 
 @dataclass(frozen=True)
 class ItemList:
-    """Saved items or enrollments: items with a note each (status, progress)."""
+    """Saved items or enrollments: items with a note each (status, progress).
+
+    `filled_by` names the command that adds to an empty list ("save"): Slack says to press its
+    button on a result, the terminal to type it with a result number.
+    """
 
     title: str
     entries: tuple[Numbered, ...]
     empty_text: str
     actions: bool = True
     removable: bool = False  # saved items: each can be unsaved
+    filled_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from handlers.core.errors import UserFacingError, problem_for
 from handlers.core.formatting import LANGUAGE_OPTIONS, format_minutes
 from handlers.core.learner import learner_for
 from handlers.core.replies import Notice, Numbered, Reply
-from handlers.core.schedule import digest_moment, iso_week, zone
+from handlers.core.schedule import digest_moment, iso_week, upcoming_digest, week_after, zone
 from handlers.digest.model import (
     Activity,
     ActivityAnswers,
@@ -42,7 +42,7 @@ from providers.errors import NotConfigured, ProviderError
 from providers.model import LearningObject, ProgressReporter, Provider, SearchOutcome, SearchQuery
 from providers.records import learner_agents
 from providers.search import fan_out, merge
-from store import credentials, history, ledger, library, preferences
+from store import credentials, history, ledger, library, preferences, users
 
 MAX_NEW_ITEMS = 5  # besides the pick of the week
 MAX_TOPICS = 3  # searches per person and week
@@ -309,23 +309,34 @@ def preview(person: Person, deps: Deps) -> Reply:
     now = deps.now()
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     tz = zone(person.tz)
-    week = iso_week(now, tz)
-    moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
-    if moment <= now and ledger.digest_status(deps.db, person.team_id, person.user_id, week) == "sent":
-        week = iso_week(now + timedelta(days=7), tz)
-        moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
+    week, moment = upcoming_digest(prefs.digest_day, prefs.digest_time, tz, now)
+    due = "A preview: your next digest is due {when}."
+    this_week = iso_week(now, tz)
+    if week != this_week and still_owed(person, deps, prefs, this_week, tz):
+        week, moment = this_week, digest_moment(this_week, prefs.digest_day, prefs.digest_time, tz)
+        due = "A preview: this week's digest is late (it was due {when}); the next digest sweep sends it."
+    when = f"{moment.astimezone(tz):%A %d %B at %H:%M} ({tz.key})"
     person_draft = draft(person, deps, now, week)
     results = SearchResults()
     (answers,) = deps.runner.run(fetch([person_draft], results, deadline=deps.deadline, cache=deps.cache))
-    when = moment.astimezone(tz).strftime("%A %d %B at %H:%M")
     content = finish(person_draft, deps, results, answers,
-                     intro=f"A preview: your next digest is due {when} ({tz.key})."
+                     intro=due.format(when=when)
                      if prefs.digest_enabled else "A preview: your weekly digests are off (`/learn digest on`).")
     if content.is_empty:
         return Notice("Your next digest has nothing to show yet: set some topics with "
                       "`/learn prefs set topics=python,sql` or search for something first.",
                       tuple(f"• {line}" for line in (content.activity.week_note, *missing_lines(content)) if line))
     return content
+
+
+def still_owed(person: Person, deps: Deps, prefs: preferences.Preferences, week: str, tz) -> bool:
+    """Whether `week`'s digest, its moment passed, is still to be sent: the rule of
+    `sweep.due_week` (digests on, not snoozed, not sent, the moment after the person's first use)."""
+    user = users.get_user(deps.db, person.team_id, person.user_id)
+    moment = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
+    return (prefs.digest_enabled and user is not None and prefs.snoozed_week != week
+            and moment >= datetime.fromisoformat(user.created_at)
+            and ledger.digest_status(deps.db, person.team_id, person.user_id, week) != "sent")
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -341,13 +352,10 @@ def snooze(person: Person, deps: Deps, now: datetime) -> Notice:
     """Skip the next digest: this week's if its moment is still ahead, else next week's."""
     prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     tz = zone(person.tz)
-    week = iso_week(now, tz)
-    if digest_moment(week, prefs.digest_day, prefs.digest_time, tz) <= now:
-        week = iso_week(now + timedelta(days=7), tz)
+    week, skipped = upcoming_digest(prefs.digest_day, prefs.digest_time, tz, now)
     preferences.save_preferences(deps.db, person.team_id, person.user_id,
                                  dataclasses.replace(prefs, snoozed_week=week))
-    skipped = digest_moment(week, prefs.digest_day, prefs.digest_time, tz)
-    following = digest_moment(iso_week(skipped + timedelta(days=7), tz), prefs.digest_day, prefs.digest_time, tz)
+    following = digest_moment(week_after(week), prefs.digest_day, prefs.digest_time, tz)
     return Notice(f"Snoozed: no digest on {skipped.astimezone(tz):%A %d %B}. "
                   f"The next one comes on {following.astimezone(tz):%A %d %B at %H:%M}.")
 

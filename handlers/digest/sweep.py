@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.core.deps import Deps, Person
 from handlers.core.errors import problem_for
-from handlers.core.schedule import digest_moment, iso_week, zone
+from handlers.core.schedule import digest_moment, iso_week, week_before, zone
 from handlers.digest import build
 from handlers.digest.model import DigestContent, Draft, Due, SweepReport
 from handlers.digest.outbox import Outbox, Pace, find_sent_digest, record_sent, release, rendered
@@ -117,8 +117,8 @@ def find_due(deps: Deps, now: datetime, client: WebClient | None = None) -> list
     audience = [member for member in ledger.digest_audience(deps.db) if member["team_id"] not in gone]
     if client is not None:
         audience = refresh_profiles(client, deps, audience, now)
-    weeks = sorted({iso_week(now - timedelta(days=days), zone(member["tz"]))
-                    for member in audience for days in (0, 7)})
+    this_weeks = {iso_week(now, zone(member["tz"])) for member in audience}
+    weeks = sorted(this_weeks | {week_before(week) for week in this_weeks})
     rows = ledger.rows_for_weeks(deps.db, weeks)
     due = []
     # People with the same interests are taken together: each search is then made shortly
@@ -154,7 +154,7 @@ def due_week(member: dict, now: datetime, rows: dict) -> str | None:
     this_week = iso_week(now, tz)
     if digest_moment(this_week, day, at, tz) <= now:
         return this_week if owed(this_week) else None
-    last_week = iso_week(now - timedelta(days=7), tz)
+    last_week = week_before(this_week)
     if now - digest_moment(last_week, day, at, tz) <= LATE_LIMIT and owed(last_week):
         return last_week
     return None

@@ -212,7 +212,9 @@ def suggestion_buttons(reply: ResultsPage) -> list[ButtonElement]:
 @render_slack.register
 def _item_list(reply: ItemList) -> dict:
     if not reply.entries:
-        return message([section(escape(reply.empty_text))], reply.empty_text)
+        empty = escape(reply.empty_text) + (f" Press *{reply.filled_by.capitalize()}* on a result."
+                                            if reply.filled_by else "")
+        return message([section(empty)], empty)
     blocks: list[Block] = [section(f"*{escape(reply.title)}*")]
     shown = reply.entries[: (MAX_BLOCKS - 2) // 2]
     for entry in shown:

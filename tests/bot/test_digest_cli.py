@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,37 @@ def test_two_processes_sweeping_the_same_database_at_once_send_each_digest_once(
     assert digests_per_person(slow_slack) == {user: 1 for user in everyone}
     sent = [int(re.search(r"(\d+) sent", output)[1]) for output in outputs]
     assert sum(sent) == 500
+
+
+def test_preview_gives_the_next_digest_date_within_the_coming_week(cli_env, db_path):
+    """Someone who starts today is owed no digest before their first moment: the preview names
+    a date in the coming week, never one already past (it said "Monday 30 November" on
+    Wednesday 2 December)."""
+    db = open_db(db_path)
+    load_bundled(db, bundled_rows())
+    users.upsert_user(db, "T1", "U0000", tz="UTC", tz_checked_at=datetime.now(UTC).isoformat())
+    preferences.save_preferences(db, "T1", "U0000", preferences.Preferences(topics=("python",)))
+    db.close()
+    result = invoke(cli_env, "digest", "preview", "U0000")
+    due = re.search(r"your next digest is due (\w+ \d\d \w+) at \d\d:\d\d \(UTC\)", result.output)
+    assert due, result.output
+    today = datetime.now(UTC).date()
+    assert due[1] in [f"{today + timedelta(days=n):%A %d %B}" for n in range(8)]
+
+
+def test_preview_of_a_digest_not_sent_after_its_moment_says_it_is_late(cli_env, db_path):
+    people(db_path, 1)  # a person since March, and no sweep has run since
+    today = datetime.now(UTC)
+    db = open_db(db_path)
+    preferences.save_preferences(db, "T1", "U0000", preferences.Preferences(
+        topics=("python",), digest_day=today.weekday(), digest_time="00:00"))
+    db.close()
+    result = invoke(cli_env, "digest", "preview", "U0000")
+    assert f"this week's digest is late (it was due {today:%A %d %B} at 00:00 (UTC))" in result.output
+    assert "next digest sweep sends it" in result.output
+
+
+def test_one_due_digest_is_one_digest(cli_env, db_path):
+    people(db_path, 1, topics=("sql",))
+    result = invoke(cli_env, "digest", "run", "--at", AT)
+    assert "1 digest due at" in result.output

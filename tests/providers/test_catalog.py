@@ -435,7 +435,7 @@ def test_rows_without_language_or_type_are_imported_with_a_warning(db):
     assert report.imported == 3
     assert report.warnings == [
         "2 rows have no language (lines 3, 4): searches filtered by a language (lang:) will skip them.",
-        "1 row has no type (lines 4): searches filtered by a type (type:) will skip it."]
+        "1 row has no type (line 4): searches filtered by a type (type:) will skip it."]
 
 
 def test_complete_rows_are_imported_without_warnings(db):

@@ -306,7 +306,8 @@ def test_preview_through_the_slack_command_shows_the_next_digest(deps, fake, sla
     slack.command("digest preview")
     post = response_urls.wait(1)[0]
     assert "Pick of the week" in texts(post) and "python 0" in texts(post)
-    assert "A preview: your next digest is due Monday 16 March at 09:00 (Europe/Paris)" in texts(post)
+    assert ("A preview: this week's digest is late (it was due Monday 16 March at 09:00 (Europe/Paris)); "
+            "the next digest sweep sends it.") in texts(post)
     assert ledger.digest_status(deps.db, "T1", "U1", "2026-W12") is None
     assert history.seen_refs(deps.db, "T1", "U1") == set()
 

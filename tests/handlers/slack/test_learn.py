@@ -133,6 +133,15 @@ def test_enroll_with_a_number_out_of_range_says_the_range(slack, response_urls):
     assert "pick a number from 1 to" in texts(response_urls.wait(2)[1])
 
 
+def test_empty_lists_say_which_button_fills_them(slack, response_urls):
+    slack.command("saved")
+    saved = texts(response_urls.wait(1)[0])
+    slack.command("enrollments")
+    enrollments = texts(response_urls.wait(2)[1])
+    assert "You have not saved anything yet. Press *Save* on a result." in saved
+    assert "You are not enrolled in anything yet. Press *Enroll* on a result." in enrollments
+
+
 def test_providers_lists_what_is_enabled_without_secrets(env, slack, response_urls):
     slack.command("providers")
     text = texts(response_urls.wait(1)[0])
