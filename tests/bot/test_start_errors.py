@@ -73,7 +73,7 @@ def test_keys_rotate_with_the_right_key_rotates(tmp_path, stored_with_key):
     old = key_path.read_text().strip()
     env = {"LEARNBOT_DB": str(db_path), "LEARNBOT_SECRET_KEY": f"{Fernet.generate_key().decode()},{old}"}
     result = learnbot("keys", "rotate", env=env, cwd=tmp_path)
-    assert result.returncode == 0 and "Re-encrypted 1 credential sets" in result.stdout
+    assert result.returncode == 0 and "Re-encrypted 1 credential set with" in result.stdout
 
 
 @pytest.mark.parametrize("command", [("chat",), ("run",), ("run", "--http"), ("digest", "preview", "U1"),
