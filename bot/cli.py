@@ -248,7 +248,7 @@ def digest() -> None:
 def digest_run(at: str | None) -> None:
     """Send the digests that are due now, once; without SLACK_BOT_TOKEN, print them instead."""
     from bot.app import slack_client
-    from handlers.core.render_text import render_text
+    from handlers.core.render_text import printable, render_text
     from handlers.digest.sweep import dry_run, sweep
 
     settings = settings_or_exit()
@@ -263,7 +263,7 @@ def digest_run(at: str | None) -> None:
         built = dry_run(deps, now)
         for due, content in built:
             click.echo(f"--- {due.person.team_id}:{due.person.user_id}, week {due.week} ---")
-            click.echo(render_text(content) + "\n")
+            click.echo(printable(render_text(content)) + "\n")
         click.echo(f"{plural(len(built), 'digest')} due at {now.isoformat(timespec='minutes')}; "
                    "SLACK_BOT_TOKEN is not set, so they were printed, not sent.")
 
@@ -273,14 +273,14 @@ def digest_run(at: str | None) -> None:
 def digest_preview(user: str) -> None:
     """Print USER's next digest as text (USER is U123, or T1:U123 to name the workspace)."""
     from handlers.core.errors import problem_for
-    from handlers.core.render_text import render_text
+    from handlers.core.render_text import printable, render_text
     from handlers.digest.build import preview
 
     settings = settings_or_exit()
     with _digest_deps(settings) as deps:
         person = _known_person(deps, user)
         try:
-            click.echo(render_text(preview(person, deps)))
+            click.echo(printable(render_text(preview(person, deps))))
         except Exception as error:
             raise click.ClickException(problem_for(error).text) from None
 

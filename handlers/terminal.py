@@ -22,7 +22,7 @@ from handlers.core import grammar as g
 from handlers.core.actions import confirmed, run
 from handlers.core.deps import Deps, Person
 from handlers.core.errors import UsageError, problem_for, safely
-from handlers.core.render_text import render_text
+from handlers.core.render_text import printable, render_text
 from handlers.core.replies import Confirm, Notice, Problem, Reply
 
 GREETING = ("learnbot — offline on the bundled catalog. Type what you want to learn "
@@ -160,6 +160,7 @@ class Screen:
         self.colour = self.tty and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
 
     def show(self, text: str) -> None:
+        text = printable(text)
         if self.tty:
             text = wrap(text, shutil.get_terminal_size().columns)
         if self.colour:

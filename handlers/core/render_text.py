@@ -16,6 +16,15 @@ def plain(text: str) -> str:
     return text.replace("`", "").replace("*", "")
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (line breaks and tabs kept): a provider title carrying
+    an escape sequence must not drive the person's terminal."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
 def terminal(text: str) -> str:
     """A reply's text as the terminal says it: commands as typed here (`/learn saved` is
     `saved`), still between backticks so the screen can set them apart; no mrkdwn bold, and

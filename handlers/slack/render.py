@@ -38,6 +38,7 @@ TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 280
 FACTS_LIMIT = 300
 BUTTON_URL_LIMIT = 3000  # Slack refuses a longer button url
+BUTTON_VALUE_LIMIT = 2000  # and a longer button value
 LINK_URL_LIMIT = 1500  # a longer URL would crowd its section (3,000 characters, the whole `<url|label>` counted)
 MAX_BUTTONS = 25  # elements in one actions block
 
@@ -151,23 +152,28 @@ def item_blocks(entry: Numbered, *, actions: bool = True, removable: bool = Fals
     accessory = ImageElement(image_url=image, alt_text=shorten(item.title, 100)) if image else None
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_LIMIT)),
                                         accessory=accessory)]
-    if actions:
-        buttons = item_buttons(entry)
-        if removable:
-            buttons.append(ButtonElement(text="Unsave", action_id=Action.UNSAVE, value=item.ref))
+    buttons = item_buttons(entry, removable=removable) if actions else []
+    if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return blocks
 
 
-def item_buttons(entry: Numbered) -> list[ButtonElement]:
+def item_buttons(entry: Numbered, *, removable: bool = False) -> list[ButtonElement]:
+    """Open, Save, Enroll (and Unsave in the saved list). A provider id too long for a
+    button's value (Slack refuses over 2,000 characters) leaves only Open: `save N`,
+    `enroll N` and `unsave N` still reach the item."""
     item = entry.item
     url = button_url(item.url)
-    buttons = [ButtonElement(text="Open", action_id=Action.OPEN, url=url, value=item.ref)] if url else []
+    buttons = [ButtonElement(text="Open", action_id=Action.OPEN, url=url)] if url else []
+    if len(item.ref) > BUTTON_VALUE_LIMIT:
+        return buttons
     buttons.append(ButtonElement(text="Save", action_id=Action.SAVE, value=item.ref))
     if item.enrollable:
         label = f"Enroll ({item.price})" if item.is_paid else "Enroll"
         buttons.append(ButtonElement(text=shorten(label, 75), action_id=Action.ENROLL, value=item.ref,
                                      style="primary"))
+    if removable:
+        buttons.append(ButtonElement(text="Unsave", action_id=Action.UNSAVE, value=item.ref))
     return buttons
 
 

@@ -156,6 +156,12 @@ def test_piped_answers_are_written_as_they_are():
     assert out.getvalue() == "x " * 100 + "`help`\n\n"
 
 
+def test_control_characters_from_a_provider_title_never_reach_the_terminal():
+    out = Tty()
+    Screen(out, env={"NO_COLOR": "1"}).show("1. Python \x1b]0;pwned\x07\x1b[2J basics\x9b31m\nline two\tend")
+    assert out.getvalue() == "1. Python ]0;pwned[2J basics31m\nline two\tend\n\n"
+
+
 @pytest.mark.parametrize("env,coloured", [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)])
 def test_colour_only_on_a_terminal_without_no_color(env, coloured):
     out = Tty()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -421,22 +420,25 @@ def test_with_nothing_to_show_no_digest_goes_and_the_next_sweep_tries_again(deps
     assert sweep(deps, client, clock.now + timedelta(minutes=5)).sent == 1
 
 
-def test_a_digest_slack_would_refuse_is_logged_and_holds_up_no_one_else(deps, fake, clock, client, slack_api,
-                                                                        caplog):
-    class Oversized(FakeProvider):
-        async def search(self, query):
-            items = await super().search(query)
-            return [dataclasses.replace(item, id="x" * 2100) for item in items] if query.keywords == "rust" \
-                else items
+class RefusingSlack(FakeSlackApi):
+    """Refuses every message to U1, the way Slack refuses a call it finds invalid."""
 
-    deps.hub.extra["fake"] = Oversized()
-    person(deps, "U1", tz="UTC", topics=("rust",))  # a button value over Slack's 2,000 characters
+    def answer(self, method, args, authorization):
+        if method == "chat.postMessage" and args.get("channel") == "U1":
+            return 200, {"ok": False, "error": "invalid_blocks"}, {}
+        return super().answer(method, args, authorization)
+
+
+def test_a_digest_slack_refuses_is_logged_and_holds_up_no_one_else(env, deps, fake, clock, caplog):
+    refusing = RefusingSlack()
+    person(deps, "U1", tz="UTC", topics=("rust",))
     person(deps, "U2", tz="UTC", topics=("python",))
-    report = sweep(deps, client, clock.now)
+    report = sweep(deps, WebClient(token=BOT_TOKEN, base_url=refusing.api_url), clock.now)
+    refusing.close()
     assert (report.sent, report.failed) == (1, 1)
-    assert list(slack_api.messages) == ["U2"]
+    assert [channel for channel, _ in digests(refusing)] == ["U2"]
     assert ledger.digest_status(deps.db, "T1", "U1", "2026-W12") is None
-    assert any("incident" in record.getMessage() for record in caplog.records)
+    assert "digest for U1 not sent: invalid_blocks" in caplog.text
 
 
 # --- efficiency -----------------------------------------------------------------------------------

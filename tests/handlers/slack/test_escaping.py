@@ -165,3 +165,12 @@ def test_the_home_tabs_saved_items_are_whole_links_and_say_how_many_are_left():
     assert all(re.fullmatch(r"• <https://example\.org/(\d+)\?q{300}\|Course \d+ (?:&amp;){100}>", text)
                for text in items)
     assert "…and 5 more: `/learn saved` lists them all." in texts
+
+
+def test_an_item_id_too_long_for_a_button_value_keeps_only_the_open_button():
+    item = LearningObject(id="x" * 2100, provider="inokufu", title="Long id", url="https://example.org/a")
+    page = render_slack(ResultsPage(search_id=1, query_text="python", entries=(Numbered(1, item),),
+                                    page=0, pages=1, total=1, statuses=()))
+    buttons = [element for block in page["blocks"] if block["type"] == "actions" for element in block["elements"]]
+    assert [button["text"]["text"] for button in buttons] == ["Open"]
+    assert all(len(button.get("value", "")) <= 2000 for button in buttons)
