@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.core.work import WorkPool
 from providers.registry import ProviderHub
 from providers.runner import LoopThread
 from providers.search import DEFAULT_DEADLINE, ResultCache
@@ -29,6 +30,7 @@ class Deps:
     page_size: int = 5
     now: Callable[[], datetime] = utc_now
     redactor: logging.Filter | None = None  # bot.logs.SecretRedactor: what the log handlers hide
+    work: WorkPool = field(default_factory=WorkPool)  # acknowledged work runs here, after the ack
 
 
 @dataclass(frozen=True)

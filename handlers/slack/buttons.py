@@ -23,6 +23,10 @@ def register(app: App, deps: Deps) -> None:
     def value_of(body) -> str:
         return body["actions"][0].get("value") or ""
 
+    def later(body, client, respond, work) -> None:
+        """Run a button's work after its acknowledgement, on the app's work pool."""
+        deps.work.submit(work, on_error=lambda problem: deliver(body, client, respond, problem))
+
     @app.action(Action.OPEN)
     def opened(ack):
         ack()  # the button's URL opens in the browser; Slack still expects an acknowledgement
@@ -30,34 +34,34 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.SAVE)
     def save(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
-        deliver(body, client, respond, safely(lambda: run(g.Save(value_of(body)), person, deps)))
+        later(body, client, respond, lambda: deliver(
+            body, client, respond, safely(lambda: run(g.Save(value_of(body)), person_of(body, client), deps))))
 
     @app.action(Action.ENROLL)
     def enroll(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
-        deliver(body, client, respond, safely(lambda: run(g.Enroll(value_of(body)), person, deps)))
+        later(body, client, respond, lambda: deliver(
+            body, client, respond, safely(lambda: run(g.Enroll(value_of(body)), person_of(body, client), deps))))
 
     @app.action(Action.MORE)
     def more(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
 
         def next_page():
             search_id, _, page = value_of(body).partition(":")
             if not (search_id.isdigit() and page.isdigit()):
                 raise UsageError("That button is out of date; search again.")
-            return run(g.More(int(search_id), int(page)), person, deps)
+            return run(g.More(int(search_id), int(page)), person_of(body, client), deps)
 
-        deliver(body, client, respond, safely(next_page), replace=True)
+        later(body, client, respond, lambda: deliver(body, client, respond, safely(next_page), replace=True))
 
     @app.action(Action.CONFIRM)
     def confirm(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
         action, _, value = value_of(body).partition(":")
-        deliver(body, client, respond, safely(lambda: confirmed(action, value, person, deps)), replace=True)
+        later(body, client, respond, lambda: deliver(
+            body, client, respond, safely(lambda: confirmed(action, value, person_of(body, client), deps)),
+            replace=True))
 
     @app.action(Action.CANCEL)
     def cancel(ack, body, client, respond):

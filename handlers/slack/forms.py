@@ -56,9 +56,13 @@ def register(app: App, deps: Deps) -> None:
         ack()
         label = deps.hub.specs[submission.provider].label
         whose = "for everyone in this workspace" if submission.share else "for you"
-        client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
-                                "Its credentials are stored encrypted and are never shown back.")
-        publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        def tell():
+            client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
+                                    "Its credentials are stored encrypted and are never shown back.")
+            publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        deps.work.submit(tell)
 
     @app.view(View.PREFS)
     def prefs_submitted(ack, body, client, view):
@@ -71,6 +75,10 @@ def register(app: App, deps: Deps) -> None:
         current = preferences.get_preferences(deps.db, team_id, user_id)
         saved = preferences.save_preferences(deps.db, team_id, user_id, dataclasses.replace(current, **changes))
         ack()
-        client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
-                                + "\n".join(describe_preferences(saved)))
-        publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        def tell():
+            client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
+                                    + "\n".join(describe_preferences(saved)))
+            publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        deps.work.submit(tell)
