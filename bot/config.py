@@ -30,6 +30,7 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     search_deadline: float = 2.5
     digest_sweep_minutes: float = 5.0
+    drain_seconds: float = 25.0  # on SIGTERM/SIGINT: how long acknowledged work may take to finish
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
             secret_key=env.get("LEARNBOT_SECRET_KEY") or None,
             search_deadline=_positive(env, "LEARNBOT_SEARCH_DEADLINE", 2.5),
             digest_sweep_minutes=_positive(env, "LEARNBOT_DIGEST_SWEEP_MINUTES", 5.0),
+            drain_seconds=_positive(env, "LEARNBOT_DRAIN_SECONDS", 25.0),
             env={k: v for k, v in env.items() if k.startswith("LEARNBOT_")},
         )
 
