@@ -167,11 +167,12 @@ def header_dict(scope) -> dict[str, str]:
 
 
 async def respond(send, status: int, body: dict, *, close: bool = False) -> None:
-    headers = [(b"content-type", b"application/json")]
+    content = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
     if close:  # the client may still be sending a body we will never read
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    await send({"type": "http.response.body", "body": content})
 
 
 class DrainingServer(uvicorn.Server):
