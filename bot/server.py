@@ -221,10 +221,11 @@ class HttpServer:
     thread, `shutdown()` from another; `stop()` starts the draining stop, as a signal would."""
 
     def __init__(self, app: App, host: str, port: int, *, signing_secret: str, health: HealthCheck | None = None,
-                 drain: Drain = lambda _seconds: True, drain_seconds: float = 25.0):
+                 drain: Drain = lambda _seconds: True, drain_seconds: float = 25.0,
+                 body_timeout: float = BODY_TIMEOUT_SECONDS):
         # Bolt's own check logs a rejected body at INFO; ours has already run, so keep its log quiet.
         logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
-        self.intake = SlackIntake(app, signing_secret, health=health)
+        self.intake = SlackIntake(app, signing_secret, health=health, body_timeout=body_timeout)
         self.socket = socket.create_server((host, port), backlog=BACKLOG)
         self.server_address = self.socket.getsockname()
         config = uvicorn.Config(self.intake, backlog=BACKLOG, lifespan="off", log_config=None, access_log=False,
