@@ -1,10 +1,11 @@
 """Run every benchmark in turn and print their ratios."""
 
-from bench import fanout
+from bench import fanout, load
 
 
 def main() -> None:
     fanout.main()
+    load.main()
     try:
         from bench import digest
     except ImportError:
