@@ -7,11 +7,14 @@ line on stderr and exit code 2, never a traceback: `StartError`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+import signal
 import sqlite3
 import sys
 import threading
+import time
 from datetime import UTC
 
 import click
@@ -144,19 +147,69 @@ def run_command(use_http: bool, port: int, host: str) -> None:
     check_slack(settings)
     app = create_app(settings, deps, socket_mode=not use_http)
     scheduler = start_scheduler(settings, deps, app.client)
+    drain = functools.partial(drain_work, app, deps, scheduler)
+    if use_http:
+        finished = serve_http(app, deps, settings, host, port, drain)
+    else:
+        finished = serve_socket_mode(app, settings, drain)
+    if not finished:
+        # Work threads are left running; what they did not finish, the next start picks up
+        # (enrollment leases, the digest ledger). Leave now rather than wait for them.
+        logger.warning("stopped with work unfinished after %g s; the next start picks it up",
+                       settings.drain_seconds)
+        logging.shutdown()
+        os._exit(0)
+
+
+def serve_http(app, deps, settings: Settings, host: str, port: int, drain) -> bool:
+    """Serve until SIGTERM/SIGINT, then drain (see bot.server); True when nothing was left."""
+    from bot.server import make_http_server
+    from store.db import health
+
     try:
-        if use_http:
-            from bot.server import make_http_server
+        server = make_http_server(app, host, port, signing_secret=settings.signing_secret,
+                                  health=lambda: health(deps.db), drain=drain, drain_seconds=settings.drain_seconds)
+    except OSError as error:
+        raise StartError(f"cannot listen on {host}:{port}: {error.strerror or error}.") from None
+    logger.info("serving Slack requests on http://%s:%s/slack/events", host, server.server_address[1])
+    return server.serve_forever()
 
-            server = make_http_server(app, host, port)
-            logger.info("serving Slack requests on http://%s:%s/slack/events", host, port)
-            server.serve_forever()
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            SocketModeHandler(app, settings.app_token).start()
-    finally:
-        scheduler.shutdown(wait=False)
+def serve_socket_mode(app, settings: Settings, drain) -> bool:
+    """Socket Mode until SIGTERM/SIGINT; then close the connection to Slack and drain."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, settings.app_token)
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    handler.connect()
+    stop.wait()
+    return stop_socket_mode(handler, drain, settings.drain_seconds)
+
+
+def stop_socket_mode(handler, drain, seconds: float) -> bool:
+    """No new requests from Slack, then let what was acknowledged finish within `seconds`."""
+    logger.info("stopping: Socket Mode closed; letting acknowledged work finish (up to %g s)", seconds)
+    handler.close()
+    return drain(seconds)
+
+
+def drain_work(app, deps, scheduler, seconds: float) -> bool:
+    """Let every acknowledged piece of work, and the digest sweep's current step, finish
+    within `seconds`; True when all did."""
+    from bot import scheduler as digest_scheduler
+
+    deadline = time.monotonic() + seconds
+    sweep = threading.Thread(target=digest_scheduler.stop, args=(scheduler, seconds), daemon=True)
+    sweep.start()
+    # Listeners that were acknowledging when the stop came may still be handing work over.
+    listeners = threading.Thread(target=app.listener_runner.listener_executor.shutdown, daemon=True)
+    listeners.start()
+    listeners.join(max(deadline - time.monotonic(), 0))
+    work_done = deps.work.drain(deadline - time.monotonic())
+    sweep.join(max(deadline - time.monotonic(), 0))
+    return work_done and not listeners.is_alive() and not sweep.is_alive()
 
 
 def start_scheduler(settings, deps, client):

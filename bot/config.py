@@ -36,6 +36,7 @@ class Settings:
     search_deadline: float = 2.5
     digest_sweep_minutes: float = 5.0
     log_level: int = logging.INFO
+    drain_seconds: float = 25.0  # on SIGTERM/SIGINT: how long acknowledged work may take to finish
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -52,6 +53,7 @@ class Settings:
             search_deadline=_positive(env, "LEARNBOT_SEARCH_DEADLINE", 2.5),
             digest_sweep_minutes=_positive(env, "LEARNBOT_DIGEST_SWEEP_MINUTES", 5.0),
             log_level=_log_level(env),
+            drain_seconds=_positive(env, "LEARNBOT_DRAIN_SECONDS", 25.0),
             env={k: v for k, v in env.items() if k.startswith("LEARNBOT_")},
         )
 

@@ -9,6 +9,7 @@ listeners (`handlers.core.errors.problem_for`: a bug is logged with an incident 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -41,6 +42,17 @@ def start(settings: Settings, deps: Deps, client: WebClient) -> BackgroundSchedu
     )
     scheduler.start()
     return scheduler
+
+
+def stop(scheduler: BackgroundScheduler, timeout: float) -> bool:
+    """Stop scheduling and let the sweep's current step finish, waiting at most `timeout` seconds.
+
+    True when it finished; otherwise the step is left running (the digest ledger lets the next
+    start pick up what it did not send)."""
+    stopping = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, name="scheduler-stop", daemon=True)
+    stopping.start()
+    stopping.join(max(timeout, 0))
+    return not stopping.is_alive()
 
 
 def run_sweep(deps: Deps, client: WebClient) -> None:

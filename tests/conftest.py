@@ -77,7 +77,7 @@ def app(env, deps):
 
 @pytest.fixture
 def served_app(app):
-    server = make_http_server(app, "127.0.0.1", 0)
+    server = make_http_server(app, "127.0.0.1", 0, signing_secret=SIGNING_SECRET)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

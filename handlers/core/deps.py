@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.core.work import WorkPool
 from providers.registry import ProviderHub
 from providers.runner import LoopThread
 from providers.search import DEFAULT_DEADLINE, ResultCache
@@ -32,6 +33,7 @@ class Deps:
     redactor: logging.Filter | None = None  # bot.logs.SecretRedactor: what the log handlers hide
     equivalents: Equivalents = field(default_factory=Equivalents)  # synonyms and translations
     speller: Speller | None = None  # spelling help from the catalog's words and recent results
+    work: WorkPool = field(default_factory=WorkPool)  # acknowledged work runs here, after the ack
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def register(app: App, deps: Deps) -> None:
     def value_of(body) -> str:
         return body["actions"][0].get("value") or ""
 
+    def later(body, client, respond, work) -> None:
+        """Run a button's work after its acknowledgement, on the app's work pool."""
+        deps.work.submit(work, on_error=lambda problem: deliver(body, client, respond, problem))
+
     @app.action(Action.OPEN)
     def opened(ack):
         ack()  # the button's URL opens in the browser; Slack still expects an acknowledgement
@@ -41,65 +45,75 @@ def register(app: App, deps: Deps) -> None:
     @app.action(Action.SAVE)
     def save(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
-        deliver(body, client, respond, safely(lambda: run(g.Save(value_of(body)), person, deps)))
+        later(body, client, respond, lambda: deliver(
+            body, client, respond, safely(lambda: run(g.Save(value_of(body)), person_of(body, client), deps))))
 
     @app.action(Action.ENROLL)
     def enroll(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
-        answer(body, client, respond, deps, person, safely(lambda: run(g.Enroll(value_of(body)), person, deps)))
+
+        def work():
+            person = person_of(body, client)
+            answer(body, client, respond, deps, person, safely(lambda: run(g.Enroll(value_of(body)), person, deps)))
+
+        later(body, client, respond, work)
 
     @app.action(Action.MORE)
     def more(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
 
         def next_page():
             search_id, _, page = value_of(body).partition(":")
             if not (search_id.isdigit() and page.isdigit()):
                 raise UsageError("That button is out of date; search again.")
-            return run(g.More(int(search_id), int(page)), person, deps)
+            return run(g.More(int(search_id), int(page)), person_of(body, client), deps)
 
-        deliver(body, client, respond, safely(next_page), replace=True)
+        later(body, client, respond, lambda: deliver(body, client, respond, safely(next_page), replace=True))
 
     @app.action(re.compile(f"^{Action.DROP_FILTER}:"))
     def drop_filter(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
         search_id, key = search_and_part(value_of(body))
-        deliver(body, client, respond, safely(lambda: search_without(search_id, key, person, deps)), replace=True)
+        later(body, client, respond, lambda: deliver(body, client, respond, safely(
+            lambda: search_without(search_id, key, person_of(body, client), deps)), replace=True))
 
     @app.action(re.compile(f"^{Action.SUGGESTION}:"))
     def suggestion(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
 
         def suggested():
             search_id, index = search_and_part(value_of(body))
             if not index.isdigit():
                 raise UsageError("That button is out of date; search again.")
-            return run_suggestion(search_id, int(index), person, deps)
+            return run_suggestion(search_id, int(index), person_of(body, client), deps)
 
-        deliver(body, client, respond, safely(suggested), replace=True)
+        later(body, client, respond, lambda: deliver(body, client, respond, safely(suggested), replace=True))
 
     @app.action(Action.UNSAVE)
     def unsave(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
-        reply = safely(lambda: run(g.Unsave(value_of(body)), person, deps))
-        if body.get("view", {}).get("type") == "home":
-            publish_home(client, deps, person)
-        else:
-            deliver(body, client, respond, reply)
+
+        def work():
+            person = person_of(body, client)
+            reply = safely(lambda: run(g.Unsave(value_of(body)), person, deps))
+            if body.get("view", {}).get("type") == "home":
+                publish_home(client, deps, person)
+            else:
+                deliver(body, client, respond, reply)
+
+        later(body, client, respond, work)
 
     @app.action(Action.CONFIRM)
     def confirm(ack, body, client, respond):
         ack()
-        person = person_of(body, client)
         action, _, value = value_of(body).partition(":")
-        answer(body, client, respond, deps, person, safely(lambda: confirmed(action, value, person, deps)),
-               replace=True)
+
+        def work():
+            person = person_of(body, client)
+            answer(body, client, respond, deps, person, safely(lambda: confirmed(action, value, person, deps)),
+                   replace=True)
+
+        later(body, client, respond, work)
 
     @app.action(Action.CANCEL)
     def cancel(ack, body, client, respond):

@@ -78,9 +78,13 @@ def register(app: App, deps: Deps) -> None:
         ack()
         label = deps.hub.specs[submission.provider].label
         whose = "for everyone in this workspace" if submission.share else "for you"
-        client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
-                                "Its credentials are stored encrypted and are never shown back.")
-        publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        def tell():
+            client.chat_postMessage(channel=user_id, text=f"{label} is connected {whose}. "
+                                    "Its credentials are stored encrypted and are never shown back.")
+            publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        deps.work.submit(tell)
 
     @app.view(View.LEARNFLOW_USER_ID)
     def learnflow_user_id_submitted(ack, body, client, view):
@@ -90,9 +94,13 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=error.errors)
             return
         ack()
-        person = load_person(client, deps, *ids_from(body))
-        reply = safely(lambda: enroll_with_learnflow_user_id(ref, learnflow_user_id, person, deps))
-        deliver(body, client, None, reply)
+
+        def enroll():
+            person = load_person(client, deps, *ids_from(body))
+            deliver(body, client, None, safely(lambda: enroll_with_learnflow_user_id(ref, learnflow_user_id,
+                                                                                     person, deps)))
+
+        deps.work.submit(enroll)
 
     @app.view(View.PREFS)
     def prefs_submitted(ack, body, client, view):
@@ -105,6 +113,10 @@ def register(app: App, deps: Deps) -> None:
         current = preferences.get_preferences(deps.db, team_id, user_id)
         saved = preferences.save_preferences(deps.db, team_id, user_id, dataclasses.replace(current, **changes))
         ack()
-        client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
-                                + escape("\n".join(describe_preferences(saved))))
-        publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        def tell():
+            client.chat_postMessage(channel=user_id, text="Your preferences are saved:\n"
+                                    + escape("\n".join(describe_preferences(saved))))
+            publish_home(client, deps, load_person(client, deps, team_id, user_id))
+
+        deps.work.submit(tell)

@@ -15,6 +15,8 @@ from handlers.slack.ids import COMMAND
 from handlers.slack.payloads import ids_from, load_person
 from handlers.slack.render import escape, render_slack, unescape
 
+BUSY = "learnbot is busy: your search is queued."
+
 
 def interim(command: g.Command) -> str:
     """The acknowledgement shown while the work runs."""
@@ -37,11 +39,19 @@ def register(app: App, deps: Deps) -> None:
             ack(**render_slack(help_reply(command.topic)))
             return
         opens_form = isinstance(command, g.Connect) or (isinstance(command, g.Prefs) and not command.changes)
-        ack() if opens_form else ack(text=interim(command))
-        team_id, user_id = ids_from(body)
-        person = load_person(client, deps, team_id, user_id)
-        reply = safely(lambda: run(command, person, deps))
-        if isinstance(reply, OpenForm):
-            open_form(client, deps, person, reply, body["trigger_id"])
+
+        def work():
+            team_id, user_id = ids_from(body)
+            person = load_person(client, deps, team_id, user_id)
+            reply = safely(lambda: run(command, person, deps))
+            if isinstance(reply, OpenForm):
+                open_form(client, deps, person, reply, body["trigger_id"])
+                return
+            deliver(body, client, respond, reply, replace=not opens_form)
+
+        if opens_form:  # a modal's trigger_id lasts 3 seconds: open it now, never behind queued work
+            ack()
+            work()
             return
-        deliver(body, client, respond, reply, replace=not opens_form)
+        ack(text=BUSY if deps.work.busy else interim(command))
+        deps.work.submit(work, on_error=lambda problem: deliver(body, client, respond, problem, replace=True))

@@ -12,6 +12,7 @@ from handlers.core.errors import UsageError, safely
 from handlers.core.replies import OpenForm, Problem
 from handlers.slack.deliver import payload
 from handlers.slack.ids import Action
+from handlers.slack.learn import BUSY
 from handlers.slack.payloads import load_person
 from handlers.slack.render import escape, message, section, unescape
 
@@ -47,16 +48,21 @@ def register(app: App, deps: Deps) -> None:
             client.chat_postMessage(**where, **payload(Problem(
                 f"{error.message}\nWrite `help` to see everything learnbot can do.")))
             return
-        person = load_person(client, deps, body.get("team_id") or event.get("team", ""), event["user"])
         placeholder = None
         if isinstance(command, g.Search):
-            placeholder = client.chat_postMessage(**where, text=f"Searching for “{escape(command.text[:150])}”…")
-        reply = safely(lambda: run(command, person, deps))
-        rendered = form_button(reply) if isinstance(reply, OpenForm) else payload(reply)
-        if placeholder:
-            client.chat_update(channel=where["channel"], ts=placeholder["ts"], **rendered)
-        else:
-            client.chat_postMessage(**where, **rendered)
+            waiting = BUSY if deps.work.busy else f"Searching for “{escape(command.text[:150])}”…"
+            placeholder = client.chat_postMessage(**where, text=waiting)
+
+        def work():
+            person = load_person(client, deps, body.get("team_id") or event.get("team", ""), event["user"])
+            reply = safely(lambda: run(command, person, deps))
+            rendered = form_button(reply) if isinstance(reply, OpenForm) else payload(reply)
+            if placeholder:
+                client.chat_update(channel=where["channel"], ts=placeholder["ts"], **rendered)
+            else:
+                client.chat_postMessage(**where, **rendered)
+
+        deps.work.submit(work, on_error=lambda problem: client.chat_postMessage(**where, **payload(problem)))
 
     @app.event("message")
     def other_messages():

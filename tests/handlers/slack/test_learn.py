@@ -215,3 +215,18 @@ def test_twenty_concurrent_searches_are_all_acknowledged_at_once(slow_inokufu, s
     assert all(status == 200 for status, _ in answers)
     assert max(seconds for _, seconds in answers) < 2.0
     assert len(response_urls.wait(20, timeout=15)) == 20
+
+
+def test_when_every_worker_is_busy_the_ack_says_the_search_is_queued_and_it_still_runs(slack, response_urls, deps):
+    import threading
+
+    release = threading.Event()
+    for _ in range(deps.work.max_workers):
+        deps.work.submit(lambda: release.wait(10))
+    started = time.monotonic()
+    response = slack.command("python")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 200 and "learnbot is busy: your search is queued" in response.text
+    assert response_urls.posts == []
+    release.set()
+    assert "Results for “python”" in texts(response_urls.wait(1)[0])
