@@ -33,6 +33,7 @@ from providers.base import HttpClient, SharedSSLContext
 from providers.inokufu import InokufuClient
 from providers.model import SearchQuery
 from providers.search import fan_out
+from providers.vocabulary import Equivalents
 
 LATENCIES = (0.05, 0.10, 0.15, 0.20, 0.30)
 ROUNDS = 10
@@ -113,9 +114,12 @@ def query(words: str) -> SearchQuery:
     return SearchQuery(keywords=words, types=("video",), languages=("en",))
 
 
+EQUIVALENTS = Equivalents()  # the synonyms table the app builds once (`Deps.equivalents`)
+
+
 async def timed_search(providers, words: str, deadline: float) -> float:
     started = time.perf_counter()
-    outcome = await fan_out(providers, query(words), deadline=deadline)
+    outcome = await fan_out(providers, query(words), deadline=deadline, languages=("en",), equivalents=EQUIVALENTS)
     assert all(status.state == "ok" for status in outcome.statuses), outcome.statuses
     return time.perf_counter() - started
 

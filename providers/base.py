@@ -30,7 +30,6 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus
 
@@ -131,8 +130,31 @@ def new_async_client(timeout: httpx.Timeout | float, transport: httpx.AsyncBaseT
         from providers.transport import ProviderTransport  # imports aiohttp: see that module
 
         transport = ProviderTransport(verify=ssl_context())
-    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False, cookies=no_cookies)
+    return CookielessClient(timeout=timeout, transport=transport, follow_redirects=False)
+
+
+class Cookieless(httpx.Cookies):
+    """A cookie store that keeps nothing a response sets."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class CookielessClient(httpx.AsyncClient):
+    """`httpx.AsyncClient` without a cookie store: none is kept, so none is sent, and no
+    time goes into reading `Set-Cookie` headers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = Cookieless()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        """Cookies given to the client are not kept either."""
 
 
 class HttpClient:

@@ -322,6 +322,10 @@ def canonical_url(url: str) -> str:
 
 
 def normalise(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "").casefold()
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = text or ""
+    if text.isascii():
+        stripped = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text).casefold()
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", " ", stripped).strip()

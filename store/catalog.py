@@ -87,6 +87,8 @@ def stems(text: str, language: str | None) -> list[str]:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to decompose: most titles, and the costliest step of ranking
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text).casefold()
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
