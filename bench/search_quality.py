@@ -1,8 +1,8 @@
 """Search quality over the bundled catalog: nDCG@5 and the share of queries whose top three
 are all relevant.
 
-Each case of the evaluation set (`bench/search_eval.yaml`, else the development set
-`bench/search_eval_dev.yaml`; or a file given as the first argument) is
+Each case of the evaluation set (`bench/search_eval.yaml`, or a file given as the first
+argument; its relevance was judged by hand, independently of the code) is
 `{query, understood: {SearchQuery fields}, relevant: [catalog ids]}`. The query is built
 from `understood` directly, so these figures measure retrieval and ranking, not the
 grammar; it runs through the catalog provider and the fan-out ranking, as `/learn` does.
@@ -29,13 +29,13 @@ from providers.search import fan_out
 from store.catalog import catalog_migrations, load_bundled
 
 HERE = Path(__file__).parent
-EVAL_FILES = (HERE / "search_eval.yaml", HERE / "search_eval_dev.yaml")
+EVAL_FILE = HERE / "search_eval.yaml"
 DEPTH = 5
 NDCG_GOAL = 0.85
 
 
 def load_cases(path: Path | None = None) -> tuple[Path, list[dict]]:
-    path = path or next(p for p in EVAL_FILES if p.exists())
+    path = path or EVAL_FILE
     return path, yaml.safe_load(path.read_text("utf-8"))
 
 
