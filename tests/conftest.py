@@ -9,6 +9,7 @@ import threading
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from fakes import learnflow as lf
 from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
 
 from bot.app import build_deps, create_app
@@ -91,3 +92,12 @@ def slack(served_app, response_urls) -> SlackDriver:
 @pytest.fixture
 def run_async():
     return asyncio.run
+
+
+@pytest.fixture
+def learnflow(env, transports):
+    """A LearnFlow built to its document, for the app's LearnFlow client."""
+    fake = lf.FakeLearnFlow()
+    env["LEARNBOT_LEARNFLOW_URL"] = lf.BASE_URL
+    transports["learnflow"] = httpx.MockTransport(fake)
+    return fake

@@ -124,6 +124,20 @@ def check_view(view: dict) -> None:
     check_blocks(blocks, VIEW_BLOCK_LIMIT, "invalid_arguments")
 
 
+def all_text(post: dict) -> str:
+    """A message's fallback text and blocks as one string, for "does it say…" checks."""
+    return post.get("text", "") + json.dumps(post.get("blocks", []), ensure_ascii=False)
+
+
+def button(post: dict, action_id: str, containing: str = "") -> dict:
+    """The button `action_id` of a message whose value contains `containing`."""
+    for block in post.get("blocks", []):
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"] == action_id and containing in element.get("value", ""):
+                return element
+    raise AssertionError(f"no {action_id} button with {containing!r}")
+
+
 def new_trigger_id() -> str:
     """A trigger id as Slack issues one with each interaction; the fake reads its issue time back."""
     return f"{time.monotonic_ns() // 1000}.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:32]}"
@@ -431,3 +445,14 @@ class SlackDriver:
                    "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata,
                             "state": {"values": values}, "hash": "h"}}
         return self.interaction(payload)
+
+    def connect(self, provider: str, values: dict, user: str = "U1") -> httpx.Response:
+        """Submit the connect form for `provider` with these credential fields; it must be accepted."""
+        state = {f"credential_{name}": {"value": {"type": "plain_text_input", "value": value}}
+                 for name, value in values.items()}
+        state["connect_provider"] = {"connect_pick_provider": {"type": "static_select",
+                                                               "selected_option": {"value": provider}}}
+        response = self.submit_view("connect_provider", state, user=user,
+                                    metadata=json.dumps({"provider": provider}))
+        assert response.status_code == 200 and response.text in ("", "{}"), response.text
+        return response

@@ -1,10 +1,8 @@
 """The connections service: credentials decrypted once per request, the person's own set
 first, and refreshed credentials stored back into the set they came from."""
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
-from fakes import learnflow as lf
 
 from handlers.core import grammar as g
 from handlers.core.actions import run
@@ -18,13 +16,6 @@ from store.crypto import Vault
 ADA = Person("T1", "U1", email="ada@example.com", name="Ada", tz="Europe/Paris")
 GRACE = Person("T1", "U2", email="grace@example.com", name="Grace", tz="UTC")
 
-
-@pytest.fixture
-def learnflow(env, transports):
-    fake = lf.FakeLearnFlow()
-    env["LEARNBOT_LEARNFLOW_URL"] = lf.BASE_URL
-    transports["learnflow"] = httpx.MockTransport(fake)
-    return fake
 
 
 @pytest.fixture

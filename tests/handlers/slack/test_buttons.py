@@ -1,43 +1,12 @@
 """Enroll end to end through the Slack app, for LearnFlow (paid course, token refresh) and Learnifier."""
 
-import json
 
 import httpx
 import pytest
-from fakes import learnflow as lf
 from fakes import learnifier as lr
+from fakes.slack import all_text, button
 
 from store import credentials, library
-
-
-def all_text(post: dict) -> str:
-    return post.get("text", "") + json.dumps(post.get("blocks", []), ensure_ascii=False)
-
-
-def button(post: dict, action_id: str, containing: str = "") -> dict:
-    for block in post.get("blocks", []):
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["action_id"] == action_id and containing in element.get("value", ""):
-                return element
-    raise AssertionError(f"no {action_id} button with {containing!r}")
-
-
-def connect(slack, provider: str, values: dict, user: str = "U1"):
-    state = {f"credential_{name}": {"value": {"type": "plain_text_input", "value": value}}
-             for name, value in values.items()}
-    state["connect_provider"] = {"connect_pick_provider": {"type": "static_select",
-                                                           "selected_option": {"value": provider}}}
-    response = slack.submit_view("connect_provider", state, user=user, metadata=json.dumps({"provider": provider}))
-    assert response.status_code == 200
-    return response
-
-
-@pytest.fixture
-def learnflow(env, transports):
-    fake = lf.FakeLearnFlow()
-    env["LEARNBOT_LEARNFLOW_URL"] = lf.BASE_URL
-    transports["learnflow"] = httpx.MockTransport(fake)
-    return fake
 
 
 @pytest.fixture
@@ -51,7 +20,7 @@ def learnifier(env, transports):
 
 def test_paid_learnflow_course_asks_to_confirm_the_price_then_enrolls_refreshing_the_token(
         learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current", "refresh_token": "rt-current",
+    slack.connect("learnflow", {"access_token": "at-current", "refresh_token": "rt-current",
                                  "user_id": "usr_7f3d9a"})
     slack.command("web development provider:learnflow")
     results = response_urls.wait(1)[0]
@@ -77,7 +46,7 @@ def test_paid_learnflow_course_asks_to_confirm_the_price_then_enrolls_refreshing
 
 
 def test_double_clicked_enroll_enrolls_once(learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
+    slack.connect("learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
     slack.command("git provider:learnflow")
     results = response_urls.wait(1)[0]
     value = button(results, "item_enroll", "crs_free01")["value"]
@@ -89,7 +58,7 @@ def test_double_clicked_enroll_enrolls_once(learnflow, slack, deps, response_url
 
 
 def test_learnflow_error_quotes_the_request_id_and_frees_the_claim(learnflow, slack, deps, response_urls):
-    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
+    slack.connect("learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
     slack.command("git provider:learnflow")
     value = button(response_urls.wait(1)[0], "item_enroll", "crs_free01")["value"]
     learnflow.courses = []  # the course disappears before the click

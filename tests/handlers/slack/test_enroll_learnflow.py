@@ -5,6 +5,7 @@ import json
 import httpx
 import pytest
 from fakes import learnflow as lf
+from fakes.slack import all_text, button
 
 from store import library, preferences
 
@@ -12,31 +13,11 @@ ANSWER_IN_TIME = ("LearnFlow did not answer in time; it may have enrolled you. C
                   "trying again is safe.")
 
 
-def all_text(post: dict) -> str:
-    return post.get("text", "") + json.dumps(post.get("blocks", []), ensure_ascii=False)
 
 
-def button(post: dict, action_id: str, containing: str = "") -> dict:
-    for block in post.get("blocks", []):
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["action_id"] == action_id and containing in element.get("value", ""):
-                return element
-    raise AssertionError(f"no {action_id} button with {containing!r}")
 
 
-def connect(slack, provider: str, values: dict):
-    state = {f"credential_{name}": {"value": {"type": "plain_text_input", "value": value}}
-             for name, value in values.items()}
-    response = slack.submit_view("connect_provider", state, metadata=json.dumps({"provider": provider}))
-    assert response.status_code == 200 and response.text in ("", "{}")
 
-
-@pytest.fixture
-def learnflow(env, transports):
-    fake = lf.FakeLearnFlow()
-    env["LEARNBOT_LEARNFLOW_URL"] = lf.BASE_URL
-    transports["learnflow"] = httpx.MockTransport(fake)
-    return fake
 
 
 @pytest.fixture
@@ -61,7 +42,7 @@ def user_id_state(value: str) -> dict:
 
 def test_a_personal_connection_enrolls_the_user_id_given_in_the_connect_form(
         learnflow, slack, slack_api, response_urls, deps):
-    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a",
+    slack.connect("learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a",
                                  "payment_method_id": "pm_visa_4242"})
     slack.click("item_enroll", enroll_value(slack, response_urls, "git", "crs_free01"))
     assert "enrolled" in all_text(response_urls.wait(2)[1]).lower()
@@ -156,7 +137,7 @@ def slow_learnflow(env, transports):
 
 def test_an_unanswered_enrollment_is_not_confirmed_and_a_second_click_resends_the_same_key(
         slow_learnflow, slack, response_urls, deps):
-    connect(slack, "learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
+    slack.connect("learnflow", {"access_token": "at-current", "user_id": "usr_7f3d9a"})
     value = enroll_value(slack, response_urls, "git", "crs_free01")
 
     slack.click("item_enroll", value)

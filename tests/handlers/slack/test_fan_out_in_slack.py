@@ -1,20 +1,16 @@
 """A search through Slack reaches every connected provider; a slow or broken one never sinks it."""
 
 import asyncio
-import json
 
 import httpx
 import pytest
+from fakes.slack import all_text
 
 INOKUFU_ANSWER = {"statusCode": 200, "response": {"content": [
     {"title": "Python Basics for Data Science", "url": "https://www.edx.org/course/python-basics",
      "provider": "edX", "type": ["MOOC"], "learningTimeValue": 40, "learningTimeUnit": "h", "level": -1.0,
      "picture": "https://example.org/python.png"},
 ]}, "metadata": {"page": 0}}
-
-
-def all_text(post: dict) -> str:
-    return json.dumps(post, ensure_ascii=False)
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ import json
 import logging
 import time
 
-import httpx
-import pytest
-from fakes import learnflow as lf
+from fakes.slack import all_text
 
 from store import library
 
@@ -17,16 +15,7 @@ def dm_event(text: str, user: str = "U1") -> dict:
             "ts": f"{time.time():.6f}"}
 
 
-def all_text(post: dict) -> str:
-    return post.get("text", "") + json.dumps(post.get("blocks", []), ensure_ascii=False)
 
-
-@pytest.fixture
-def learnflow(env, transports):
-    fake = lf.FakeLearnFlow()
-    env["LEARNBOT_LEARNFLOW_URL"] = lf.BASE_URL
-    transports["learnflow"] = httpx.MockTransport(fake)
-    return fake
 
 
 def test_an_event_and_its_two_retries_get_one_answer(slack, slack_api, caplog):

@@ -2,14 +2,12 @@
 
 import json
 
+from fakes.slack import all_text
+
 from handlers.core.replies import ResultsPage
 from handlers.slack.render import render_slack
 from providers.model import ProviderStatus
 from store import library
-
-
-def all_text(post: dict) -> str:
-    return post.get("text", "") + json.dumps(post.get("blocks", []), ensure_ascii=False)
 
 
 def buttons(blocks: list[dict]) -> dict[str, dict]:
