@@ -52,7 +52,7 @@ def settings_or_exit() -> Settings:
 def deps_or_exit(settings: Settings):
     """The app's dependencies (store opened, key checked, providers set up), redacting the log,
     and stopping the process loudly if the database disappears later (`StopOnGone`)."""
-    from bot.app import build_deps
+    from bot.deps import build_deps
 
     with start_errors(settings):
         deps = build_deps(settings, on_gone=StopOnGone())
@@ -62,7 +62,7 @@ def deps_or_exit(settings: Settings):
 
 def store_or_exit(settings: Settings):
     """The database alone, for the commands that need no providers."""
-    from bot.app import GuardedDatabase
+    from bot.deps import GuardedDatabase
 
     with start_errors(settings):
         return GuardedDatabase(settings.db_path, on_gone=StopOnGone())

@@ -12,8 +12,9 @@ from cryptography.fernet import Fernet
 from fakes import learnflow as lf
 from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, ResponseUrlReceiver, SlackDriver, SlackUser
 
-from bot.app import build_deps, create_app
+from bot.app import create_app
 from bot.config import Settings
+from bot.deps import build_deps
 from bot.server import make_http_server
 
 

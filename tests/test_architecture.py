@@ -16,7 +16,7 @@ PACKAGES = ("bot", "handlers", "providers", "store")
 SLACK = ("slack_bolt", "slack_sdk")
 # Modules with no Slack in them, however deep one follows their imports.
 SLACK_FREE = ("handlers.core", "handlers.digest.model", "handlers.digest.build", "handlers.digest.text",
-              "handlers.terminal", "providers", "store")
+              "handlers.terminal", "bot.deps", "providers", "store")
 
 
 def module_name(path: Path) -> str:

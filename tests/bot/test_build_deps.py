@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from bot.app import build_deps
 from bot.config import Settings
+from bot.deps import build_deps
 from store.credentials import save_credentials
 from store.crypto import KeyProblem
 from store.db import StoreGone

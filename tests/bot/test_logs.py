@@ -3,8 +3,8 @@
 import logging
 
 from bot import logs
-from bot.app import build_deps
 from bot.config import Settings
+from bot.deps import build_deps
 from bot.logs import SecretRedactor
 
 

@@ -9,8 +9,8 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import build_deps
 from bot.config import Settings
+from bot.deps import build_deps
 from store import credentials, preferences
 from store.crypto import Vault
 
