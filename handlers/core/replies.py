@@ -103,7 +103,8 @@ class Confirm:
 
 @dataclass(frozen=True)
 class OpenForm:
-    """Open a modal (Slack) — `form` is "connect" or "prefs"; the terminal shows `fallback`."""
+    """Open a modal (Slack) — `form` is "connect", "prefs" or the LearnFlow user id form;
+    the terminal shows `fallback`."""
 
     form: str
     fallback: str

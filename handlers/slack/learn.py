@@ -8,7 +8,7 @@ from handlers.core import grammar as g
 from handlers.core.actions import help_reply, run
 from handlers.core.deps import Deps
 from handlers.core.errors import UsageError, safely
-from handlers.core.replies import OpenForm, Problem
+from handlers.core.replies import Notice, OpenForm, Problem
 from handlers.slack.deliver import deliver
 from handlers.slack.forms import open_form
 from handlers.slack.ids import COMMAND
@@ -46,6 +46,8 @@ def register(app: App, deps: Deps) -> None:
             reply = safely(lambda: run(command, person, deps))
             if isinstance(reply, OpenForm):
                 open_form(client, deps, person, reply, body["trigger_id"])
+                if not opens_form:  # the "Enrolling…" acknowledgement would otherwise stay on screen
+                    deliver(body, client, respond, Notice("Fill in the form that just opened to go on."), replace=True)
                 return
             deliver(body, client, respond, reply, replace=not opens_form)
 

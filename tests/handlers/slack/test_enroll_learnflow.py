@@ -162,3 +162,6 @@ def test_enroll_typed_after_learn_asks_in_the_same_form(workspace_token, slack, 
     form = opened(slack_api)
     assert form["callback_id"] == "learnflow_user_id" and slack_api.refusals() == []
     assert "learnflow:crs_free01" in form["private_metadata"]
+    replaced = response_urls.wait(2)[1]
+    assert replaced["replace_original"] is True
+    assert "Enrolling" not in all_text(replaced) and "form that just opened" in all_text(replaced)
