@@ -23,10 +23,10 @@ from pathlib import Path
 import yaml
 from sqlite_utils import Database
 
-from providers.catalog import CatalogProvider, bundled_rows
+from providers.catalog import CatalogProvider, load_bundled_catalog
 from providers.model import SearchQuery
 from providers.search import fan_out
-from store.catalog import catalog_migrations, load_bundled
+from store.catalog import catalog_migrations
 
 HERE = Path(__file__).parent
 EVAL_FILE = HERE / "search_eval.yaml"
@@ -62,7 +62,7 @@ def run(cases: list[dict]) -> tuple[list[tuple[dict, list[str], float]], list[bo
     """(each ranked case with its ids and nDCG@5, whether each refused case was unsearchable)."""
     db = Database(memory=True)
     catalog_migrations.apply(db)
-    load_bundled(db, bundled_rows())
+    load_bundled_catalog(db)
     catalog = CatalogProvider(db)
     options = _ranking_options(catalog)
     results, refused = [], []

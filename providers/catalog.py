@@ -1,10 +1,10 @@
 """The local catalog as a provider, the bundled starter catalog, and catalog file imports.
 
 `CatalogProvider` answers searches from the SQLite catalog (`store.catalog`) and accepts
-every enrollment in an item it knows. `bundled_rows()` reads the starter catalog shipped
-in `providers/data/catalog.json`. `import_catalog()` is the logic behind
-`learnbot catalog import FILE`: it reads a CSV, JSON or YAML file, checks every row, and
-imports all of them in one transaction, or none when any row is wrong.
+every enrollment in an item it knows. `load_bundled_catalog()` loads the starter catalog
+shipped in `providers/data/catalog.json`. `read_catalog()` and `import_rows()` are the logic
+behind `learnbot catalog import FILE`: they read a CSV, JSON or YAML file, check every row,
+and import all of them in one transaction, or none when any row is wrong.
 
 The file format is the one of `catalog.json`; `COLUMNS` documents each column (the CLI's
 `catalog import --help` and the README show `COLUMNS_HELP`).
@@ -164,11 +164,6 @@ def to_learning_object(row: Mapping[str, Any]) -> LearningObject:
     )
 
 
-def bundled_rows() -> list[dict[str, Any]]:
-    """The starter catalog shipped with learnbot, as store rows ready for `load_bundled`."""
-    return _validated_bundle(_bundle_text())
-
-
 def load_bundled_catalog(db: Database) -> int:
     """Load the starter catalog when it changed since the last start; returns rows written.
 
@@ -237,13 +232,6 @@ class CatalogFileError(ValueError):
     """The file as a whole cannot be read: wrong extension, not UTF-8, malformed, empty."""
 
 
-def import_catalog(db: Database, path: str | Path,
-                   progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate every row of `path`, then import all of them in one transaction."""
-    found = read_catalog(path)
-    return import_rows(db, found.rows, progress, lines=found.lines)
-
-
 def import_rows(db: Database, raw_rows: list[dict[str, Any]],
                 progress: Callable[[int], None] | None = None, *,
                 lines: Sequence[int] | None = None) -> ImportReport:
@@ -277,11 +265,6 @@ def _missing_filter_warnings(rows: Sequence[Mapping[str, Any]], lines: Sequence[
                             f"({place} {shown}): searches filtered by "
                             f"{filtered} will skip {'it' if len(where) == 1 else 'them'}.")
     return warnings
-
-
-def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a .csv, .json, .yaml or .yml file, as dicts (not yet validated)."""
-    return read_catalog(path).rows
 
 
 def read_catalog(path: str | Path) -> CatalogFile:

@@ -112,10 +112,6 @@ class InokufuClient:
     async def languages(self) -> list[str]:
         return [entry["lang"] for entry in await self._lookup("lang") if entry.get("lang")]
 
-    async def bloom_levels(self) -> list[str]:
-        """Bloom-taxonomy levels (`discover`, `understand`, `do`, `degree`)."""
-        return [entry["bloom"] for entry in await self._lookup("bloom") if entry.get("bloom")]
-
     async def providers(self) -> dict[str, str]:
         """Inokufu's own sources (YouTube, Coursera…), name by id."""
         return {entry["id"]: entry.get("name") or entry["id"]

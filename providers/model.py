@@ -134,10 +134,6 @@ class Progress:
     completed: int
     total: int
 
-    @property
-    def ratio(self) -> float:
-        return self.completed / self.total if self.total else 0.0
-
 
 @dataclass(frozen=True, slots=True)
 class CredentialField:

@@ -297,12 +297,6 @@ def get_item(db: Database, item_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def count_items(db: Database, origin: str | None = None) -> int:
-    if origin is None:
-        return db[ITEMS].count
-    return db.execute(f"select count(*) from {ITEMS} where origin = ?", [origin]).fetchone()[0]
-
-
 def catalog_version(db: Database) -> tuple[int, str | None]:
     """Changes whenever rows are added, replaced or removed (row count, latest write)."""
     count, latest = db.execute(f"select count(*), max(imported_at) from {ITEMS}").fetchone()

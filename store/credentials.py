@@ -107,16 +107,6 @@ def delete_credentials(db: Database, team_id: str, user_id: str | None, provider
     return cursor.rowcount > 0
 
 
-def connected_providers(db: Database, team_id: str, user_id: str) -> list[str]:
-    """Providers the person has connected with their own credentials."""
-    return _providers(db, team_id, user_id)
-
-
-def shared_providers(db: Database, team_id: str) -> list[str]:
-    """Providers the workspace has connected for everyone."""
-    return _providers(db, team_id, SHARED)
-
-
 def rotate_all(
     db: Database, vault: Vault, *, key_file: Path | None = None, now: datetime | None = None
 ) -> int:
@@ -178,11 +168,3 @@ def _readable(vault: Vault, token: str) -> dict[str, str] | None:
         return vault.decrypt(token)
     except VaultError:
         return None
-
-
-def _providers(db: Database, team_id: str, owner: str) -> list[str]:
-    rows = db.query(
-        "SELECT provider FROM credentials WHERE team_id = ? AND user_id = ? ORDER BY provider",
-        [team_id, owner],
-    )
-    return [row["provider"] for row in rows]

@@ -86,13 +86,6 @@ def set_page_shown(db: Database, team_id: str, user_id: str, search_id: int, pag
     )
 
 
-def has_searched(db: Database, team_id: str, user_id: str) -> bool:
-    rows = db.query(
-        "SELECT 1 FROM searches WHERE team_id = ? AND user_id = ? LIMIT 1", [team_id, user_id]
-    )
-    return next(rows, None) is not None
-
-
 def mark_seen(
     db: Database,
     team_id: str,

@@ -58,27 +58,6 @@ def digest_status(db: Database, team_id: str, user_id: str, week: str) -> str | 
     return row["status"] if row else None
 
 
-def unsent_claims(db: Database, week: str) -> list[tuple[str, str]]:
-    """(team_id, user_id) of digests claimed for `week` but not recorded as sent,
-    e.g. because the process stopped in between."""
-    rows = db.query(
-        "SELECT team_id, user_id FROM digest_ledger WHERE week = ? AND status = 'claimed' "
-        "ORDER BY team_id, user_id",
-        [week],
-    )
-    return [(row["team_id"], row["user_id"]) for row in rows]
-
-
-def last_sent(db: Database, team_id: str, user_id: str) -> str | None:
-    """When the person's most recent digest was sent, or None if never."""
-    rows = db.query(
-        "SELECT MAX(sent_at) AS sent_at FROM digest_ledger "
-        "WHERE team_id = ? AND user_id = ? AND status = 'sent'",
-        [team_id, user_id],
-    )
-    return next(rows)["sent_at"]
-
-
 def release_claim(db: Database, team_id: str, user_id: str, week: str, claimer: str) -> bool:
     """Give up `claimer`'s claim on a digest that was not sent, so a later sweep claims it again.
 

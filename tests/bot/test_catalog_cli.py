@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-from store.catalog import count_items
 from store.db import open_db
 
 
@@ -16,7 +15,7 @@ def run_import(tmp_path, path):
 
 
 def imported(tmp_path) -> int:
-    return count_items(open_db(tmp_path / "cat.db"))
+    return open_db(tmp_path / "cat.db")["catalog_items"].count
 
 
 def test_a_valid_file_is_imported(tmp_path):

@@ -14,16 +14,14 @@ from providers.catalog import (
     CatalogProvider,
     ImportReport,
     RowError,
-    import_catalog,
     import_rows,
     parse_duration,
     read_catalog,
-    read_rows,
     validate_rows,
 )
 from providers.errors import NotFound
 from providers.model import Learner, LearningObject, Provider, SearchQuery
-from store.catalog import catalog_migrations, count_items, get_item, upsert_items
+from store.catalog import catalog_migrations, get_item, upsert_items
 
 LEARNER = Learner(team_id="T1", user_id="U1", email="ada@example.org")
 VALID = {"id": "sql-intro", "title": "SQL intro", "url": "https://example.org/sql",
@@ -119,35 +117,35 @@ def test_enroll_in_an_unknown_item_raises_not_found(provider):
 # --- Reading files ----------------------------------------------------------------------
 
 
-def test_read_rows_reads_csv_with_a_header(tmp_path):
+def test_read_catalog_reads_csv_with_a_header(tmp_path):
     path = tmp_path / "catalog.csv"
     path.write_text("title,url,topics\nSQL,https://e.org/sql,\"sql, databases\"\n", "utf-8")
 
-    assert read_rows(path) == [{"title": "SQL", "url": "https://e.org/sql",
-                                "topics": "sql, databases"}]
+    assert read_catalog(path).rows == [{"title": "SQL", "url": "https://e.org/sql",
+                                       "topics": "sql, databases"}]
 
 
-def test_read_rows_skips_a_spreadsheet_byte_order_mark(tmp_path):
+def test_read_catalog_skips_a_spreadsheet_byte_order_mark(tmp_path):
     path = tmp_path / "catalog.csv"
     path.write_text("title,url\nSQL,https://e.org/sql\n", "utf-8-sig")
 
-    assert list(read_rows(path)[0]) == ["title", "url"]
+    assert list(read_catalog(path).rows[0]) == ["title", "url"]
 
 
 @pytest.mark.parametrize("data", [[VALID], {"items": [VALID]}])
-def test_read_rows_reads_json_lists_and_items_mappings(tmp_path, data):
+def test_read_catalog_reads_json_lists_and_items_mappings(tmp_path, data):
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(data), "utf-8")
 
-    assert read_rows(path) == [VALID]
+    assert read_catalog(path).rows == [VALID]
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".YML"])
-def test_read_rows_reads_yaml(tmp_path, suffix):
+def test_read_catalog_reads_yaml(tmp_path, suffix):
     path = tmp_path / f"catalog{suffix}"
     path.write_text(yaml.safe_dump([VALID]), "utf-8")
 
-    assert read_rows(path) == [VALID]
+    assert read_catalog(path).rows == [VALID]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -159,12 +157,12 @@ def test_read_rows_reads_yaml(tmp_path, suffix):
     ("catalog.yaml", "- [unclosed", "not valid YAML"),
     ("catalog.csv", "", "no catalog rows"),
 ])
-def test_read_rows_rejects_unreadable_files_with_a_sentence(tmp_path, name, content, message):
+def test_read_catalog_rejects_unreadable_files_with_a_sentence(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_text(content, "utf-8")
 
     with pytest.raises(CatalogFileError, match=message):
-        read_rows(path)
+        read_catalog(path)
 
 
 @pytest.mark.parametrize(("encoding", "title"), [("latin-1", "Café crème"), ("cp1252", "Café – crème")])
@@ -219,9 +217,9 @@ def test_json_rows_are_numbered_as_items(tmp_path):
     assert str(errors[0]) == "item 2, title: is missing"
 
 
-def test_read_rows_reports_a_missing_file(tmp_path):
+def test_read_catalog_reports_a_missing_file(tmp_path):
     with pytest.raises(CatalogFileError, match="cannot be read"):
-        read_rows(tmp_path / "absent.csv")
+        read_catalog(tmp_path / "absent.csv")
 
 
 # --- Validation -------------------------------------------------------------------------
@@ -395,13 +393,19 @@ def write_csv(path, rows):
     return path
 
 
+def import_file(db, path, progress=None) -> ImportReport:
+    """Import a file as `learnbot catalog import FILE` does."""
+    found = read_catalog(path)
+    return import_rows(db, found.rows, progress, lines=found.lines)
+
+
 def test_import_writes_every_row_as_an_imported_item(db, tmp_path):
     path = write_csv(tmp_path / "c.csv", [
         ("a", "Alpha", "https://e.org/a", "Pub", "video", "en", "45m", "beginner", "", "x; y"),
         ("b", "Beta", "https://e.org/b", "Pub", "app", "fr", "2h", "advanced", "", ""),
     ])
 
-    assert import_catalog(db, path) == ImportReport(imported=2, errors=[])
+    assert import_file(db, path) == ImportReport(imported=2, errors=[])
     assert get_item(db, "a")["topics"] == ["x", "y"]
     assert (get_item(db, "b")["duration_minutes"], get_item(db, "b")["origin"]) == (120, "import")
 
@@ -410,11 +414,11 @@ def test_import_of_a_file_with_one_bad_row_imports_nothing(db, tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump([VALID, {**VALID, "id": "bad", "url": "nope"}]), "utf-8")
 
-    report = import_catalog(db, path)
+    report = import_file(db, path)
 
     assert report.imported == 0
     assert [(e.row_number, e.field) for e in report.errors] == [(2, "url")]
-    assert count_items(db) == 0
+    assert db["catalog_items"].count == 0
 
 
 def test_import_replaces_an_item_with_the_same_id(db, tmp_path):
@@ -422,9 +426,9 @@ def test_import_replaces_an_item_with_the_same_id(db, tmp_path):
     upsert_items(db, [{"id": "sql-intro", "title": "Old", "url": "https://e.org/old"}], "bundled")
     path.write_text(json.dumps([VALID]), "utf-8")
 
-    import_catalog(db, path)
+    import_file(db, path)
 
-    assert (get_item(db, "sql-intro")["title"], count_items(db)) == ("SQL intro", 1)
+    assert (get_item(db, "sql-intro")["title"], db["catalog_items"].count) == ("SQL intro", 1)
 
 
 def test_rows_without_language_or_type_are_imported_with_a_warning(db):
@@ -448,10 +452,10 @@ def test_import_reports_progress_after_each_batch(db, tmp_path):
     path.write_text(json.dumps(rows), "utf-8")
     calls = []
 
-    import_catalog(db, path, progress=calls.append)
+    import_file(db, path, progress=calls.append)
 
     assert calls == [100, 100, 50]
-    assert count_items(db, "import") == 250
+    assert db["catalog_items"].count_where("origin = 'import'") == 250
 
 
 def test_import_rolls_back_every_batch_when_writing_fails(db, tmp_path):
@@ -463,6 +467,6 @@ def test_import_rolls_back_every_batch_when_writing_fails(db, tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        import_catalog(db, path, progress=fail_after_first_batch)
+        import_file(db, path, progress=fail_after_first_batch)
 
-    assert count_items(db) == 0
+    assert db["catalog_items"].count == 0

@@ -8,9 +8,9 @@ import pytest
 from sqlite_utils import Database
 
 import providers.catalog as catalog_module
-from providers.catalog import bundled_rows, load_bundled_catalog, validate_rows
+from providers.catalog import load_bundled_catalog, validate_rows
 from providers.model import TYPES
-from store.catalog import catalog_migrations, count_items, load_bundled, search_catalog
+from store.catalog import catalog_migrations, search_catalog
 
 FIELDS = {"id", "title", "url", "provider", "type", "language", "duration_minutes", "level",
           "description", "topics"}
@@ -80,9 +80,9 @@ def test_the_bundled_rows_load_and_are_searchable_in_both_languages():
     db = Database(memory=True)
     catalog_migrations.apply(db)
 
-    loaded = load_bundled(db, bundled_rows())
+    loaded = load_bundled_catalog(db)
 
-    assert loaded == count_items(db, "bundled") >= 150
+    assert loaded == db["catalog_items"].count_where("origin = 'bundled'") >= 150
     assert search_catalog(db, "python", languages=["en"]).rows
     assert search_catalog(db, "programmation", languages=["fr"]).rows
     assert search_catalog(db, "securite", languages=["fr"]).rows
@@ -95,7 +95,7 @@ def test_an_unchanged_bundle_is_not_read_again_at_the_next_start(monkeypatch):
     checked = []
     monkeypatch.setattr(catalog_module, "validate_rows", lambda *args: checked.append(args))
 
-    assert (first, load_bundled_catalog(db), checked) == (count_items(db), 0, [])
+    assert (first, load_bundled_catalog(db), checked) == (db["catalog_items"].count, 0, [])
 
 
 def test_a_changed_bundle_is_loaded_again(monkeypatch):

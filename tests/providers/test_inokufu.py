@@ -586,11 +586,8 @@ async def test_providers_lookup_reads_the_wrapped_list(fake):
     assert await connect(fake).providers() == {"youtube": "YouTube", "coursera": "Coursera"}
 
 
-async def test_languages_and_bloom_lookups(fake):
-    client = connect(fake)
-
-    assert (await client.languages(), await client.bloom_levels()) == (
-        ["en", "fr"], ["discover", "understand", "do", "degree"])
+async def test_languages_lookup(fake):
+    assert await connect(fake).languages() == ["en", "fr"]
 
 
 async def test_lookups_send_the_key_too(fake):
@@ -602,7 +599,7 @@ async def test_lookups_send_the_key_too(fake):
 async def test_an_empty_object_lookup_is_an_empty_list(fake):
     fake.replies = [httpx.Response(200, json={})]
 
-    assert await connect(fake).bloom_levels() == []
+    assert await connect(fake).languages() == []
 
 
 async def test_enrolling_is_refused_with_a_sentence(fake):

@@ -11,7 +11,6 @@ from store.catalog import (
     catalog_migrations,
     catalog_version,
     catalog_words,
-    count_items,
     get_item,
     load_bundled,
     query_words,
@@ -91,7 +90,7 @@ def test_upsert_replaces_a_row_and_its_index_entry(db):
     upsert_items(db, [item("a", "Astronomy for all")], "bundled")
     upsert_items(db, [item("a", "Botany for all")], "bundled")
 
-    assert count_items(db) == 1
+    assert db["catalog_items"].count == 1
     assert ids(search_catalog(db, "astronomy")) == []
     assert ids(search_catalog(db, "botany")) == ["a"]
 
@@ -101,11 +100,12 @@ def test_upsert_refuses_an_unknown_origin(db):
         upsert_items(db, [item("a", "A")], "scraped")
 
 
-def test_count_items_counts_all_rows_or_one_origin(db):
+def test_upsert_records_each_rows_origin(db):
     upsert_items(db, [item("a", "A"), item("b", "B")], "bundled")
     upsert_items(db, [item("c", "C")], "import")
 
-    assert (count_items(db), count_items(db, "bundled"), count_items(db, "import")) == (3, 2, 1)
+    assert {row["id"]: row["origin"] for row in db["catalog_items"].rows} == {
+        "a": "bundled", "b": "bundled", "c": "import"}
 
 
 def test_a_title_match_ranks_above_a_description_only_match(db):
@@ -278,7 +278,7 @@ def test_any_text_is_a_safe_query(one_row_db, keywords):
 
 def test_load_bundled_loads_every_row(db):
     assert load_bundled(db, [item("a", "A"), item("b", "B")]) == 2
-    assert count_items(db, "bundled") == 2
+    assert db["catalog_items"].count_where("origin = 'bundled'") == 2
 
 
 def test_load_bundled_does_nothing_when_the_bundle_is_unchanged(db):

@@ -5,7 +5,6 @@ import pytest
 from store.history import (
     SearchRecord,
     get_search,
-    has_searched,
     last_search,
     mark_seen,
     record_search,
@@ -91,8 +90,3 @@ def test_seen_refs_are_per_person(db):
     assert seen_refs(db, "T1", "U2") == set()
     assert seen_refs(db, "T2", "U1") == set()
 
-
-def test_has_searched(db):
-    assert has_searched(db, "T1", "U1") is False
-    record(db)
-    assert has_searched(db, "T1", "U1") is True

@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from store.db import open_db
-from store.ledger import claim_digest, digest_status, last_sent, mark_sent, unsent_claims
+from store.ledger import claim_digest, digest_status, mark_sent
 
 WEEK = "2026-W48"
 
@@ -63,18 +63,22 @@ def test_mark_sent_without_a_claim_is_false(db):
     assert mark_sent(db, "T1", "U1", WEEK, "D123", "1700000000.000100") is False
 
 
-def test_unsent_claims_of_the_week(db):
+def test_marking_one_digest_sent_leaves_the_other_claims_unsent(db):
     for user in ("U3", "U1", "U2"):
         claim_digest(db, "T1", user, WEEK, "worker-a")
-    claim_digest(db, "T1", "U4", "2026-W47", "worker-a")
+    claim_digest(db, "T1", "U2", "2026-W47", "worker-a")
     mark_sent(db, "T1", "U2", WEEK, "D2", "1.2")
-    assert unsent_claims(db, WEEK) == [("T1", "U1"), ("T1", "U3")]
+    assert [digest_status(db, "T1", user, WEEK) for user in ("U1", "U2", "U3")] == ["claimed", "sent", "claimed"]
+    assert digest_status(db, "T1", "U2", "2026-W47") == "claimed"
 
 
-def test_last_sent_is_the_newest_sent_digest(db, now):
-    assert last_sent(db, "T1", "U1") is None
+def test_each_week_is_marked_sent_at_its_own_time(db, now):
     for weeks_later, week in enumerate(["2026-W47", "2026-W48"]):
         claim_digest(db, "T1", "U1", week, "worker-a")
         mark_sent(db, "T1", "U1", week, "D1", "1.1", now=now + timedelta(weeks=weeks_later))
     claim_digest(db, "T1", "U1", "2026-W49", "worker-a")
-    assert last_sent(db, "T1", "U1") == "2026-11-30T09:30:00+00:00"
+    assert list(db.query("SELECT week, sent_at FROM digest_ledger ORDER BY week")) == [
+        {"week": "2026-W47", "sent_at": "2026-11-23T09:30:00+00:00"},
+        {"week": "2026-W48", "sent_at": "2026-11-30T09:30:00+00:00"},
+        {"week": "2026-W49", "sent_at": None},
+    ]

@@ -5,7 +5,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from store.catalog import search_catalog
-from store.credentials import connected_providers, load_shared
+from store.credentials import load_personal, load_shared
 from store.crypto import Vault
 from store.db import StoreGone, health
 from store.history import last_search
@@ -84,8 +84,9 @@ def read_only_commands(db) -> None:
     upsert_user(db, "T1", "U1", name="Ada")  # unchanged, as on every command
     list_saved(db, "T1", "U1")
     list_enrollments(db, "T1", "U1")
-    connected_providers(db, "T1", "U1")
-    load_shared(db, Vault([Fernet.generate_key().decode()]), "T1")
+    vault = Vault([Fernet.generate_key().decode()])
+    load_personal(db, vault, "T1", "U1")
+    load_shared(db, vault, "T1")
     get_preferences(db, "T1", "U1")
     last_search(db, "T1", "U1")
     search_catalog(db, "python")

@@ -8,9 +8,9 @@ def test_a_workspace_marked_gone_loses_its_shared_credentials_only(db, vault, no
     credentials.save_credentials(db, vault, "T2", None, "learnflow", {"access_token": "other team"})
     assert mark_gone(db, "T1", "app_uninstalled", now=now) == 1
     assert is_gone(db, "T1") and gone_teams(db) == {"T1"}
-    assert credentials.shared_providers(db, "T1") == []
-    assert credentials.connected_providers(db, "T1", "U1") == ["learnflow"]
-    assert credentials.shared_providers(db, "T2") == ["learnflow"]
+    assert credentials.load_shared(db, vault, "T1") == {}
+    assert list(credentials.load_personal(db, vault, "T1", "U1")) == ["learnflow"]
+    assert list(credentials.load_shared(db, vault, "T2")) == ["learnflow"]
 
 
 def test_a_resent_event_marks_once(db, now):

@@ -56,7 +56,7 @@ def test_missing_required_field_is_named_and_nothing_is_stored(slack, deps):
     assert response.json() == {"response_action": "errors",
                                "errors": {"credential_secret": "API secret is required."}} \
         or response.json()["errors"].keys() == {"credential_secret"}
-    assert credentials.connected_providers(deps.db, "T1", "U1") == []
+    assert list(credentials.load_personal(deps.db, deps.vault, "T1", "U1")) == []
 
 
 def test_connected_credentials_are_stored_encrypted_and_never_shown_or_logged(
@@ -90,11 +90,11 @@ def test_only_admins_can_share_credentials_with_the_workspace(slack, slack_api, 
     state = connect_state("learnflow", {"access_token": SECRET}, share=True)
     refused = slack.submit_view("connect_provider", state, user="U1", metadata=json.dumps({"provider": "learnflow"}))
     assert refused.json()["errors"] == {"connect_share": "Only workspace admins can share credentials."}
-    assert credentials.shared_providers(deps.db, "T1") == []
+    assert list(credentials.load_shared(deps.db, deps.vault, "T1")) == []
     accepted = slack.submit_view("connect_provider", state, user="UADMIN",
                                  metadata=json.dumps({"provider": "learnflow"}))
     assert accepted.status_code == 200 and accepted.text in ("", "{}")
-    assert credentials.shared_providers(deps.db, "T1") == ["learnflow"]
+    assert list(credentials.load_shared(deps.db, deps.vault, "T1")) == ["learnflow"]
     slack.command("providers", user="U2")
     assert "enabled for the whole workspace" in json.dumps(response_urls.wait(1)[0])
 
@@ -103,7 +103,7 @@ def test_sharing_when_slack_cannot_say_who_is_admin_is_refused_with_the_reason(s
     state = connect_state("learnflow", {"access_token": SECRET}, share=True)
     refused = slack.submit_view("connect_provider", state, user="UGONE", metadata=json.dumps({"provider": "learnflow"}))
     assert "could not check with Slack whether you are a workspace admin" in refused.json()["errors"]["connect_share"]
-    assert credentials.shared_providers(deps.db, "T1") == []
+    assert list(credentials.load_shared(deps.db, deps.vault, "T1")) == []
 
 
 def test_connect_when_slack_cannot_say_who_is_admin_answers_through_the_error_handler(

@@ -28,8 +28,8 @@ def test_a_workspace_that_removed_learnbot_is_marked_and_loses_its_shared_creden
     caplog.set_level(logging.INFO)
     assert slack.event(event).status_code == 200
     wait_until(lambda: workspaces.is_gone(deps.db, "T1"))
-    assert credentials.shared_providers(deps.db, "T1") == []
-    assert credentials.shared_providers(deps.db, "T2") == ["learnflow"]
+    assert list(credentials.load_shared(deps.db, deps.vault, "T1")) == []
+    assert list(credentials.load_shared(deps.db, deps.vault, "T2")) == ["learnflow"]
     lines = [r.getMessage() for r in caplog.records if event["type"] in r.getMessage()]
     assert len(lines) == 1 and "T1" in lines[0] and "at-shared" not in caplog.text
 
