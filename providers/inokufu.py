@@ -92,10 +92,16 @@ class InokufuClient:
         return merge(results)[: query.limit]
 
     async def _search_one(self, query: SearchQuery, lang: str, kind: str) -> list[LearningObject]:
-        response = await self.http.request("GET", f"{self.base_url}/search",
-                                           params=search_params(query, lang, kind), headers=self._headers)
-        entries = entries_of(HttpClient.json(response, self.label), self.label)
-        items = [to_learning_object(entry, lang, kind) for entry in entries]
+        """`max` is at most 20, so a longer list (`more` past the first 20) is read page by page
+        (`page` 0, 1, …) until it is long enough or a page comes back short."""
+        items: list[LearningObject | None] = []
+        for page in range(math.ceil(max(query.limit, 1) / MAX_PER_SEARCH)):
+            response = await self.http.request("GET", f"{self.base_url}/search", headers=self._headers,
+                                               params=search_params(query, lang, kind, page))
+            entries = entries_of(HttpClient.json(response, self.label), self.label)
+            items += [to_learning_object(entry, lang, kind) for entry in entries]
+            if len(entries) < MAX_PER_SEARCH:
+                break
         # The service filters type and language itself, but duration only for videos and
         # level not at all: check what is left here.
         remaining = dataclasses.replace(query, types=(), languages=())
@@ -151,7 +157,7 @@ def search_types(query: SearchQuery) -> list[str]:
     return list(dict.fromkeys(SEARCH_TYPES[kind] for kind in query.types if kind in SEARCH_TYPES))
 
 
-def search_params(query: SearchQuery, lang: str, kind: str) -> dict[str, str | int]:
+def search_params(query: SearchQuery, lang: str, kind: str, page: int = 0) -> dict[str, str | int]:
     params: dict[str, str | int] = {
         "keywords": query.keywords,
         "lang": lang,
@@ -162,7 +168,7 @@ def search_params(query: SearchQuery, lang: str, kind: str) -> dict[str, str | i
         "bloom": "",
         "sort": SORTS.get(query.sort, "best"),
         "max": min(max(query.limit, 1), MAX_PER_SEARCH),
-        "page": 0,
+        "page": page,
     }
     if kind == "video":  # the service applies duration bounds to videos only
         if query.max_minutes is not None:

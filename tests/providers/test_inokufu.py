@@ -83,7 +83,7 @@ class FakeInokufu:
         if any(len(params.get_list(name)) > 1 for name in params):
             return httpx.Response(400, json={"message": "Repeated parameter"})
         if (not 1 <= int(params["max"]) <= 20 or params["lang"] not in LANGUAGES
-                or params["type"] not in ("", *TYPES)):
+                or params["type"] not in ("", *TYPES) or not params.get("page", "0").isdigit()):
             return httpx.Response(400, json={"message": "Invalid parameter value"})
         return httpx.Response(200, json=self.search_body)
 
@@ -134,6 +134,34 @@ async def test_max_is_clamped_to_the_documented_range(fake, limit, sent):
     await connect(fake).search(SearchQuery("python", types=("mooc",), limit=limit))
 
     assert fake.searches[0]["max"] == sent
+
+
+class PagedInokufu(FakeInokufu):
+    """Holds `found` results and answers each documented page of `max` of them."""
+
+    def __init__(self, found: int):
+        super().__init__()
+        self.found = found
+
+    def search(self, request: httpx.Request) -> httpx.Response:
+        refused = super().search(request)
+        if refused.status_code != 200:
+            return refused
+        size, page = int(request.url.params["max"]), int(request.url.params["page"])
+        numbers = range(page * size, min((page + 1) * size, self.found))
+        content = [{"title": f"Python {n}", "url": f"https://example.org/python/{n}", "type": ["Video"]}
+                   for n in numbers]
+        return httpx.Response(200, json={"statusCode": 200, "response": {"content": content,
+                                                                           "metadata": {"page": page}}})
+
+
+@pytest.mark.parametrize("found, limit, pages, kept", [(50, 20, 1, 20), (50, 40, 2, 40), (25, 60, 2, 25)])
+async def test_more_than_twenty_results_are_read_page_by_page(found, limit, pages, kept):
+    """`more` past the first 20 asks Inokufu's next pages, and stops at a short one."""
+    fake = PagedInokufu(found)
+    items = await connect(fake).search(SearchQuery("python", limit=limit))
+    assert [search["page"] for search in fake.searches] == [str(n) for n in range(pages)]
+    assert [item.title for item in items] == [f"Python {n}" for n in range(kept)]
 
 
 @pytest.mark.parametrize("sort", ["best", "random"])
