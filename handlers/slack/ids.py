@@ -40,6 +40,7 @@ class Block(StrEnum):
     PREFS_DIGEST_DAY = "prefs_digest_day"
     PREFS_DIGEST_TIME = "prefs_digest_time"
     PREFS_DIGEST_ON = "prefs_digest_on"
+    PREFS_LRS_ACCOUNT = "prefs_lrs_account"
     LEARNFLOW_USER_ID = "learnflow_user_id"
 
 

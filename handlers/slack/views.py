@@ -181,6 +181,10 @@ def prefs_view(prefs: Preferences, provider_labels: dict[str, str]) -> View:
                        action_id=VALUE, options=_options([("on", "Send me a weekly digest")]),
                        initial_options=[Option(value="on", label="Send me a weekly digest")]
                        if prefs.digest_enabled else None)),
+        InputBlock(block_id=B.PREFS_LRS_ACCOUNT, label="Learning records account", optional=True,
+                   hint="Your account name on your learning platform, if it is not your work email",
+                   element=PlainTextInputElement(action_id=VALUE, max_length=g.MAX_ACCOUNT,
+                                                 initial_value=prefs.lrs_account or None)),
     ]
     return View(type="modal", callback_id=V.PREFS, title="Your preferences", submit="Save",
                 close="Cancel", blocks=blocks)
@@ -215,6 +219,9 @@ def parse_prefs(state: dict, provider_labels: dict[str, str]) -> dict:
         text = g.clean(_text(state, B.PREFS_MAX))
         changes["max_minutes"] = g.parse_duration(text, "max") if text else None
 
+    def set_lrs_account():
+        changes["lrs_account"] = g.parse_lrs_account(g.clean(_text(state, B.PREFS_LRS_ACCOUNT)))
+
     def set_schedule():
         day = int(_selected(state, B.PREFS_DIGEST_DAY) or 0)
         at = _time(state, B.PREFS_DIGEST_TIME) or "09:00"
@@ -223,6 +230,8 @@ def parse_prefs(state: dict, provider_labels: dict[str, str]) -> dict:
     attempt(B.PREFS_TOPICS, set_topics)
     attempt(B.PREFS_MAX, set_max)
     attempt(B.PREFS_DIGEST_TIME, set_schedule)
+    if B.PREFS_LRS_ACCOUNT in state.get("values", {}):  # absent from forms opened before it existed
+        attempt(B.PREFS_LRS_ACCOUNT, set_lrs_account)
     changes["languages"] = tuple(v for v in _multi(state, B.PREFS_LANGUAGES) if v in LANGUAGE_OPTIONS)
     changes["types"] = tuple(v for v in _multi(state, B.PREFS_TYPES) if v in TYPES)
     changes["providers"] = tuple(v for v in _multi(state, B.PREFS_PROVIDERS) if v in provider_labels)

@@ -86,7 +86,9 @@ def test_the_stop_answers_503_then_drains_then_ends(serve):
     client = httpx.Client()
     assert client.get(f"{url}/healthz").status_code == 200
     server.stop()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5  # the stop is asynchronous: wait for the drain to begin
+    while not drained and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert client.get(f"{url}/healthz").json() == {"ok": False, "status": "stopping"}
     assert client.post(f"{url}/slack/events", content=b"{}", headers=sign("{}")).status_code == 503
     assert thread.is_alive() and drained and 0 < drained[0] <= 5

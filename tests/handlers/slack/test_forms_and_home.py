@@ -144,6 +144,24 @@ def test_prefs_form_saves_every_field(slack, slack_api, deps):
     assert "Topics: python, data analysis" in slack_api.wait_for("chat.postMessage")[0].args["text"]
 
 
+def test_prefs_form_sets_and_clears_the_learning_records_account(slack, slack_api, deps):
+    state = {**prefs_state(), "prefs_lrs_account": {"value": {"value": " jdupont "}}}
+    assert slack.submit_view("preferences", state).status_code == 200
+    assert preferences.get_preferences(deps.db, "T1", "U1").lrs_account == "jdupont"
+    slack.command("prefs")
+    assert '"initial_value": "jdupont"' in json.dumps(view_of(slack_api.wait_for("views.open")[0]))
+    state["prefs_lrs_account"] = {"value": {"value": ""}}
+    assert slack.submit_view("preferences", state).status_code == 200
+    assert preferences.get_preferences(deps.db, "T1", "U1").lrs_account is None
+
+
+def test_prefs_form_refuses_an_account_name_with_spaces_and_stores_nothing(slack, deps):
+    state = {**prefs_state(), "prefs_lrs_account": {"value": {"value": "jean dupont"}}}
+    body = slack.submit_view("preferences", state).json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == ["prefs_lrs_account"]
+    assert not preferences.has_preferences(deps.db, "T1", "U1")
+
+
 @pytest.mark.parametrize("max_text,topics,block", [("forever", "python", "prefs_max"),
                                                    ("2h", ",".join(["t"] * 11), "prefs_topics")])
 def test_prefs_form_names_a_bad_field_and_stores_nothing(slack, deps, max_text, topics, block):
