@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from waiting import eventually
 
 from handlers.core.errors import UserFacingError
 from handlers.core.work import WorkPool
@@ -26,8 +27,7 @@ def test_at_most_max_workers_run_at_once_and_the_rest_wait_in_order():
 
     for n in range(6):
         pool.submit(lambda n=n: work(n))
-    time.sleep(0.1)
-    assert pool.busy and pool.pending == 6
+    assert eventually(lambda: pool.busy) and pool.pending == 6
     release.set()
     assert pool.drain(timeout=5)
     assert peak[0] == 2 and sorted(done) == list(range(6))
