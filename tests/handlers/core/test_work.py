@@ -27,7 +27,8 @@ def test_at_most_max_workers_run_at_once_and_the_rest_wait_in_order():
 
     for n in range(6):
         pool.submit(lambda n=n: work(n))
-    assert eventually(lambda: pool.busy) and pool.pending == 6
+    assert eventually(lambda: len(running) == 2)
+    assert pool.busy and pool.pending == 6
     release.set()
     assert pool.drain(timeout=5)
     assert peak[0] == 2 and sorted(done) == list(range(6))
