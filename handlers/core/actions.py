@@ -71,8 +71,8 @@ def help_reply(topic: str | None = None) -> Notice:
 
 @act.register
 def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
-    query, notes = with_preferences(command.query, person, deps) if command.with_preferences \
-        else (command.query, ())
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
+    query, notes = with_preferences(command.query, prefs) if command.with_preferences else (command.query, ())
     connections = Connections(person, deps)
     providers, skipped = providers_for(connections, deps)
     unknown = [p for p in query.providers if p not in deps.hub.labels()]
@@ -80,7 +80,7 @@ def _search(command: g.Search, person: Person, deps: Deps) -> Reply:
         raise UsageError(f"There is no provider called `{unknown[0]}`. "
                          f"Known providers: {', '.join(sorted(deps.hub.labels()))}.")
     outcome = deps.runner.run(fan_out(providers, query, deadline=deps.deadline, cache=deps.cache,
-                                      languages=reading_languages(command.text, person, deps),
+                                      languages=reading_languages(command.text, person, prefs),
                                       speller=deps.speller, equivalents=deps.equivalents))
     if outcome.unsearchable:
         return Notice(WHAT_TO_LEARN)
@@ -97,10 +97,9 @@ WHAT_TO_LEARN = ("What would you like to learn? Name a topic in a few words, e.g
                  "`excel for beginners` or `gestion de projet en français`.")
 
 
-def reading_languages(text: str, person: Person, deps: Deps) -> tuple[str, ...]:
+def reading_languages(text: str, person: Person, prefs: preferences.Preferences) -> tuple[str, ...]:
     """The languages a person reads, for ranking: their preferences, else their Slack
     locale's language, else the language they wrote in."""
-    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     if prefs.languages:
         return tuple(prefs.languages)
     if person.locale:
@@ -126,9 +125,8 @@ def query_from(data: dict) -> SearchQuery:
                           for key, value in data.items()})
 
 
-def with_preferences(query: SearchQuery, person: Person, deps: Deps) -> tuple[SearchQuery, tuple[str, ...]]:
+def with_preferences(query: SearchQuery, prefs: preferences.Preferences) -> tuple[SearchQuery, tuple[str, ...]]:
     """Fill the filters the person did not give from their saved preferences."""
-    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     changes = {}
     if not query.types and prefs.types:
         changes["types"] = tuple(prefs.types)
@@ -225,8 +223,9 @@ def fetch_more(record: history.SearchRecord, wanted: int, person: Person, deps: 
     query = query_from(record.query)
     limit = max(query.limit, math.ceil(wanted / query.limit) * query.limit)
     providers, _ = providers_for(Connections(person, deps), deps)
+    prefs = preferences.get_preferences(deps.db, person.team_id, person.user_id)
     outcome = deps.runner.run(fan_out(providers, dataclasses.replace(query, limit=limit), deadline=deps.deadline,
-                                      cache=deps.cache, languages=reading_languages(record.text, person, deps),
+                                      cache=deps.cache, languages=reading_languages(record.text, person, prefs),
                                       equivalents=deps.equivalents))
     known = {history.item_ref(item) for item in record.items}
     added = [item.to_dict() for item in outcome.items if item.ref not in known]
